@@ -1,0 +1,2 @@
+class DomainError(Exception):
+    """A refused action, with a sentence the user can read (already translated)."""

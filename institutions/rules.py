@@ -1,0 +1,66 @@
+"""Permission predicates (django-rules). Every view declares its permission with these; objects a
+user may not see are also filtered out by the selectors, so a forbidden object is a 404."""
+from __future__ import annotations
+
+import rules
+
+from .enums import INSTITUTION_ROLES, Role
+
+
+@rules.predicate
+def is_city_admin(user) -> bool:
+    return getattr(user, "role", None) == Role.CITY_ADMIN
+
+
+@rules.predicate
+def is_panel_organiser(user) -> bool:
+    return getattr(user, "role", None) == Role.PANEL_ORGANISER
+
+
+@rules.predicate
+def is_district_reviewer(user) -> bool:
+    return getattr(user, "role", None) == Role.DISTRICT_REVIEWER and user.district_id is not None
+
+
+@rules.predicate
+def is_institution_user(user) -> bool:
+    return getattr(user, "role", None) in INSTITUTION_ROLES and user.institution_id is not None
+
+
+@rules.predicate
+def is_institution_admin(user) -> bool:
+    return getattr(user, "role", None) == Role.INSTITUTION_ADMIN and user.institution_id is not None
+
+
+@rules.predicate
+def is_expert(user) -> bool:
+    return getattr(user, "role", None) == Role.EXPERT
+
+
+@rules.predicate
+def is_city_staff(user) -> bool:
+    """The city bureau and its information institute (which runs the panels)."""
+    return getattr(user, "role", None) in (Role.CITY_ADMIN, Role.PANEL_ORGANISER)
+
+
+@rules.predicate
+def in_users_district(user, institution) -> bool:
+    return institution is not None and institution.district_id == user.district_id
+
+
+@rules.predicate
+def is_own_institution(user, institution) -> bool:
+    return institution is not None and institution.pk == user.institution_id
+
+
+can_view_registry = is_city_staff | is_district_reviewer
+can_view_institution = (
+    is_city_staff
+    | (is_district_reviewer & in_users_district)
+    | (is_institution_user & is_own_institution)
+)
+
+rules.add_perm("institutions.view_registry", can_view_registry)
+rules.add_perm("institutions.manage_registry", is_city_admin)
+rules.add_perm("institutions.view_own_institution", is_institution_user)
+rules.add_perm("institutions.view_audit_log", is_city_admin)
