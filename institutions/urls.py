@@ -1,0 +1,18 @@
+from django.urls import path
+
+from .views import registry, transfer
+
+app_name = "institutions"
+
+urlpatterns = [
+    path("", registry.InstitutionListView.as_view(), name="list"),
+    path("new/", registry.InstitutionCreateView.as_view(), name="create"),
+    path("mine/", registry.InstitutionMineView.as_view(), name="mine"),
+    path("<int:pk>/", registry.InstitutionDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", registry.InstitutionUpdateView.as_view(), name="update"),
+    path("<int:pk>/status/", registry.InstitutionStatusView.as_view(), name="status"),
+    path("import/", transfer.RegistryImportView.as_view(), name="import"),
+    path("import/template.xlsx", transfer.RegistryImportTemplateView.as_view(),
+         name="import_template"),
+    path("export.xlsx", transfer.RegistryExportView.as_view(), name="export"),
+]

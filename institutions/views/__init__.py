@@ -1,0 +1,1 @@
+"""Views of the registry, accounts and home pages; one module per resource."""

@@ -1,0 +1,53 @@
+"""The landing page: the public home for visitors, a dashboard for each role."""
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.views.generic import TemplateView
+
+from ..enums import FilingStatus, Role
+from ..models import District
+from ..selectors import institutions_for_user
+
+_TEMPLATES = {
+    Role.CITY_ADMIN: "home/city_admin.html",
+    Role.PANEL_ORGANISER: "home/panel_organiser.html",
+    Role.DISTRICT_REVIEWER: "home/district_reviewer.html",
+    Role.INSTITUTION_FILER: "home/institution.html",
+    Role.INSTITUTION_ADMIN: "home/institution.html",
+    Role.EXPERT: "home/expert.html",
+}
+
+
+class HomeView(TemplateView):
+    def get_template_names(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return ["home/public.html"]
+        return [_TEMPLATES.get(user.role, "home/no_role.html")]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if not user.is_authenticated:
+            return context
+        visible = institutions_for_user(user)
+        if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER, Role.DISTRICT_REVIEWER):
+            context["status_counts"] = {
+                row["status"]: row["n"]
+                for row in visible.order_by().values("status").annotate(n=Count("pk"))
+            }
+            context["total"] = sum(context["status_counts"].values())
+            context["statuses"] = [
+                (value, label, context["status_counts"].get(value, 0))
+                for value, label in FilingStatus.choices
+            ]
+        if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER):
+            active = Q(institutions__status=FilingStatus.ACTIVE)
+            context["districts"] = District.objects.annotate(
+                n_total=Count("institutions"), n_active=Count("institutions", filter=active),
+            )
+        if user.role == Role.DISTRICT_REVIEWER:
+            context["district"] = user.district
+        if user.institution_id:
+            context["institution"] = visible.first()
+        return context
