@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 APP_DEBS := fonts-noto-cjk libharfbuzz-subset0 gettext
 TEST_DEBS := $(APP_DEBS) chromium poppler-utils
 
-.PHONY: run test bench sysdeps sysdeps-test assets messages migrate demo lint clean
+.PHONY: run test bench sysdeps sysdeps-test assets messages messages-update migrate demo lint clean
 
 run: sysdeps $(STAMP) assets messages migrate demo
 	@$(PY) manage.py demo_logins
@@ -41,6 +41,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 messages:
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+# After adding interface text: extract it into locale/ and translate the new entries.
+messages-update: $(STAMP)
+	$(PY) manage.py makemessages -l zh_Hans --no-location --ignore=.venv --ignore=node_modules \
+		--ignore=tests --ignore=bench --ignore=examples --ignore=test-results
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput -v 0

@@ -55,6 +55,27 @@ class DemoLogin:
     scope: str
 
 
+_SHORT = {"徐州经济技术开发区": "徐州经开区", "徐州高新技术产业开发区": "徐州高新区",
+          "徐州淮海国际港务区": "淮海港务区"}
+_LOCAL_FORMS = ["{place}{topic}研究院", "{place}{topic}技术创新中心", "{place}{topic}产业研究院有限公司",
+                "{place}{topic}协同创新中心"]
+
+
+def _unique_name(cluster: str, district: str, serial: int, used: set[str]) -> str:
+    """A plausible institution name not used yet: the city-wide forms first, then forms
+    carrying the district's short name."""
+    topics = _TOPICS[cluster]
+    place = _SHORT.get(district, district.rstrip("区县市") if len(district) > 2 else district)
+    candidates = [form.format(topic=topics[(serial + i) % len(topics)])
+                  for i in range(len(topics)) for form in _FORMS[serial % 2::2]]
+    candidates += [form.format(place=place, topic=topic)
+                   for form in _LOCAL_FORMS for topic in topics]
+    for name in candidates:
+        if name not in used:
+            return name
+    return f"{candidates[0]}（{serial}）"
+
+
 def _person(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
 
@@ -74,12 +95,7 @@ def seed_registry(count: int = DEMO_INSTITUTION_COUNT) -> int:
         code = credit_code(_PREFIXES[serial % 3], district.code or _CITY_REGION, serial)
         year = 2015 + serial % 10
         filing_date = dt.date(year, 1 + serial % 12, 1 + serial % 28)
-        topic = _TOPICS[cluster.name][serial % len(_TOPICS[cluster.name])]
-        name = _FORMS[serial % len(_FORMS)].format(topic=topic)
-        if name in used_names:
-            name = name.replace("徐州", f"徐州{district.name.removeprefix('徐州')}", 1)
-        if name in used_names:
-            name = f"{name}（{serial}）"
+        name = _unique_name(cluster.name, district.name, serial, used_names)
         used_names.add(name)
         person = _person(rng)
         if code in existing:
