@@ -1,0 +1,25 @@
+"""`make bench`: every speed target the issues set, as medians of several runs.
+
+Each benchmark lives in its own module with a ``main()``; this runs them one after the other.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import bench_import, bench_simulate  # noqa: E402
+
+
+def main() -> int:
+    print("== simulate_cycle: 20,000 institutions, 100 districts ==", flush=True)
+    status = bench_simulate.main([])
+    print("\n== registry import: 20,000-row workbook ==", flush=True)
+    bench_import.main()
+    return status or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

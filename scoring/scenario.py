@@ -1,0 +1,408 @@
+"""The scenario file of rules.md: parse and validate one JSON document, run the cycle with the
+same rules the web app uses, and build the output document.
+
+Every problem raises ``ScenarioError`` with one line: where (the field path and, for an
+institution, its index and id) and what. Numbers are parsed as ``Decimal`` so panel scores
+stay exact.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .cohort import out_of_cohort_reason
+from .cycle import Participant, run_cycle
+from .enums import Final, OutOfCohort, SpotVerdict, Verdict
+from .errors import (
+    BlockingTie,
+    FailCountError,
+    MissingPanelScore,
+    PolicyError,
+    RankingError,
+    ScenarioError,
+    quote,
+    show,
+)
+from .policy import PolicyParams
+
+TOP_FIELDS = (
+    "year", "policy", "spot_check_seed", "panel_fail_count", "alternates", "institutions",
+    "panel_tiebreak",
+)
+INSTITUTION_FIELDS = (
+    "id", "district", "filing_year", "submitted", "district_rank", "panel_score", "reverify",
+    "spot_check", "fraud", "previous_final",
+)
+_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ScenarioInstitution:
+    """One entry of ``institutions``: where it stands (R1, R2) and, for a participant, what
+    the cycle recorded for it."""
+
+    index: int
+    id: str
+    district: str
+    filing_year: int
+    out_of_cohort: OutOfCohort | None
+    submitted: bool | None  # None: outside the cohort, so never read
+    participant: Participant | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: the inputs of ``run_cycle`` plus the non-participants (R1,
+    R2)."""
+
+    year: int
+    params: PolicyParams
+    spot_check_seed: str
+    panel_fail_count: int | None
+    alternates: int
+    panel_tiebreak: tuple[str, ...]
+    institutions: tuple[ScenarioInstitution, ...]
+
+
+def load_scenario(text: str) -> object:
+    """The JSON document in ``text``, numbers with a fraction as ``Decimal`` so that panel
+    scores (R6) stay exact."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            "scenario", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise ScenarioError("scenario", "not valid JSON: nested too deeply") from None
+    except ScenarioError:  # from _refuse_constant
+        raise
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise ScenarioError("scenario", f"not valid JSON: {exc}") from None
+
+
+def _refuse_constant(name: str) -> None:
+    raise ScenarioError("scenario", f"not valid JSON: {name} is not a JSON number")
+
+
+def parse_scenario(data: object) -> Scenario:
+    """Validate a scenario document (rules.md "The scenario file") and apply its defaults.
+
+    Cohort (R1) and submission (R2) decide which fields matter: for an institution outside
+    the cohort only id, district and filing_year are read, for a non-submitter ``submitted``
+    as well; for a participant every field is checked. Checks run in a fixed order (the
+    top-level fields, the institutions one by one, the ids of ``panel_tiebreak``), so a file
+    with several problems always reports the same one first.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError("scenario", f"must be a JSON object, got {_kind(data)}")
+    _no_unknown_fields(data, TOP_FIELDS, "")
+    year = _required_int(data, "year", "")
+    params = _policy(data.get("policy", {}))
+    seed = data.get("spot_check_seed", str(year))
+    if not isinstance(seed, str):
+        raise ScenarioError("spot_check_seed", f"must be a string, got {show(seed)}")
+    fail_count = data.get("panel_fail_count")
+    if fail_count is not None:
+        fail_count = _count(fail_count, "panel_fail_count")
+    alternates = _count(data.get("alternates", 0), "alternates")
+    if "institutions" not in data:
+        raise ScenarioError("institutions", "missing; a list of institutions is required")
+    entries = data["institutions"]
+    if not isinstance(entries, list):
+        raise ScenarioError("institutions", f"must be a list, got {_kind(entries)}")
+    tiebreak = _tiebreak(data.get("panel_tiebreak", []))
+
+    institutions = []
+    index_of_id: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        institution = _institution(index, entry, year, params, index_of_id)
+        index_of_id[institution.id] = index
+        institutions.append(institution)
+    for position, institution_id in enumerate(tiebreak):
+        if institution_id not in index_of_id:
+            raise ScenarioError(
+                f"panel_tiebreak[{position}]", f"{quote(institution_id)} is not an institution id"
+            )
+    return Scenario(
+        year=year,
+        params=params,
+        spot_check_seed=seed,
+        panel_fail_count=fail_count,
+        alternates=alternates,
+        panel_tiebreak=tiebreak,
+        institutions=tuple(institutions),
+    )
+
+
+def run_scenario(scenario: Scenario) -> dict:
+    """Run the cycle of a validated scenario (R1–R9, R12) and build the output document of
+    rules.md.
+
+    Problems only the rules can see (a district's ranks, a missing panel score, too small a
+    ``panel_fail_count``, a blocking tie) raise ``ScenarioError``; the original exception is
+    its ``__cause__``.
+    """
+    participants = [i.participant for i in scenario.institutions if i.participant is not None]
+    where = {i.id: _where(i.index, i.id) for i in scenario.institutions}
+    try:
+        result = run_cycle(
+            participants,
+            params=scenario.params,
+            spot_check_seed=scenario.spot_check_seed,
+            panel_fail_count=scenario.panel_fail_count,
+            alternates=scenario.alternates,
+            panel_tiebreak=scenario.panel_tiebreak,
+        )
+    except RankingError as exc:
+        raise ScenarioError(f"district {quote(exc.district)}", f"district_rank: {exc.problem}") \
+            from exc
+    except MissingPanelScore as exc:
+        raise ScenarioError(
+            f"{where[exc.institution_id]}: panel_score",
+            f"missing; members of group {exc.group} need a panel score (R6)",
+        ) from exc
+    except FailCountError as exc:
+        raise ScenarioError("panel_fail_count", str(exc)) from exc
+    except BlockingTie as exc:
+        raise ScenarioError(
+            f"blocking tie at {exc.line.description}",
+            f"{', '.join(quote(i) for i in exc.ids)} have panel score {exc.score}; "
+            "list them in panel_tiebreak",
+        ) from exc
+
+    results = {}
+    for institution in scenario.institutions:
+        if institution.out_of_cohort is not None:
+            results[institution.id] = {"preliminary": None, "final": Final.NOT_IN_COHORT.value}
+        elif not institution.submitted:
+            results[institution.id] = {
+                "preliminary": None, "final": Final.NOT_PARTICIPATING.value,
+            }
+        else:
+            results[institution.id] = {
+                "preliminary": result.preliminary[institution.id].value,
+                "final": result.finals[institution.id].value,
+            }
+    quotas = result.quotas
+    return {
+        "quotas": {
+            "N": quotas.N, "E": quotas.E, "G": quotas.G, "K": quotas.K, "F": quotas.F,
+            "S": quotas.S,
+            "districts": {
+                name: {"n": sizes.n, "A": sizes.a, "B": sizes.b, "C": sizes.c}
+                for name, sizes in result.districts
+            },
+        },
+        "results": results,
+        "reverification_list": list(result.reverification_list),
+        "spot_check_sample": list(result.spot_check_sample),
+        "deregistered": list(result.deregistered),
+        # R2: the cohort members that did not submit.
+        "abandoned": sorted(
+            i.id for i in scenario.institutions if i.out_of_cohort is None and not i.submitted
+        ),
+        "checks": {"passed": result.checks.passed, "failures": list(result.checks.failures)},
+    }
+
+
+def simulate(source: str | Mapping) -> dict:
+    """Parse, validate and run a scenario given as JSON text or as an already parsed
+    document (R1–R9, R12); the output document of rules.md, or ``ScenarioError``."""
+    data = load_scenario(source) if isinstance(source, str) else source
+    return run_scenario(parse_scenario(data))
+
+
+def _institution(
+    index: int, entry: object, year: int, params: PolicyParams, index_of_id: dict[str, int]
+) -> ScenarioInstitution:
+    here = f"institutions[{index}]"
+    if not isinstance(entry, dict):
+        raise ScenarioError(here, f"must be an object, got {_kind(entry)}")
+    if "id" not in entry:
+        raise ScenarioError(f"{here}: id", "missing; a non-empty string is required")
+    institution_id = _text(entry["id"], f"{here}: id")
+    if institution_id in index_of_id:
+        first = index_of_id[institution_id]
+        raise ScenarioError(
+            f"{_where(index, institution_id)}: id", f"duplicate of institutions[{first}]"
+        )
+    here = _where(index, institution_id)
+    _no_unknown_fields(entry, INSTITUTION_FIELDS, here)
+    if "district" not in entry:
+        raise ScenarioError(f"{here}: district", "missing; a non-empty string is required")
+    district = _text(entry["district"], f"{here}: district")
+    filing_year = _required_int(entry, "filing_year", here)
+    reason = out_of_cohort_reason(
+        filing_year, year, min_age_years=params.cohort_min_age_years
+    )
+    submitted = None
+    participant = None
+    if reason is None:
+        submitted = _flag(entry, "submitted", here, default=True)
+    if reason is None and submitted:
+        participant = Participant(
+            id=institution_id,
+            district=district,
+            district_rank=_rank(entry, here),
+            panel_score=_panel_score(entry.get("panel_score"), f"{here}: panel_score"),
+            reverify=_choice(entry, "reverify", Verdict, Verdict.CONFIRMED, here),
+            spot_check=_choice(entry, "spot_check", SpotVerdict, SpotVerdict.CONFIRMED, here),
+            fraud=_flag(entry, "fraud", here, default=False),
+            previous_final=_choice(entry, "previous_final", Final, None, here),
+        )
+    return ScenarioInstitution(
+        index=index,
+        id=institution_id,
+        district=district,
+        filing_year=filing_year,
+        out_of_cohort=reason,
+        submitted=submitted,
+        participant=participant,
+    )
+
+
+def _where(index: int, institution_id: str) -> str:
+    return f"institutions[{index}] (id {quote(institution_id)})"
+
+
+def _field(prefix: str, name: str) -> str:
+    return f"{prefix}: {name}" if prefix else name
+
+
+def _no_unknown_fields(entry: dict, known: tuple[str, ...], prefix: str) -> None:
+    # A misspelt field would otherwise be silently replaced by its default.
+    for name in entry:
+        if name not in known:
+            raise ScenarioError(
+                _field(prefix, quote(name)), f"unknown field (known: {', '.join(known)})"
+            )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _required_int(entry: dict, name: str, prefix: str) -> int:
+    where = _field(prefix, name)
+    if name not in entry:
+        raise ScenarioError(where, "missing; an integer is required")
+    value = entry[name]
+    if not _is_int(value):
+        raise ScenarioError(where, f"must be an integer, got {show(value)}")
+    return value
+
+
+def _count(value: object, where: str) -> int:
+    if not _is_int(value) or value < 0:
+        raise ScenarioError(where, f"must be a non-negative integer, got {show(value)}")
+    return value
+
+
+def _rank(entry: dict, prefix: str) -> int:
+    where = _field(prefix, "district_rank")
+    if "district_rank" not in entry:
+        raise ScenarioError(where, "missing; every participant needs its district rank (R4)")
+    value = entry["district_rank"]
+    if not _is_int(value) or value < 1:
+        raise ScenarioError(where, f"must be a positive integer, got {show(value)}")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(where, f"must be a non-empty string, got {show(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScenarioError(where, f"must be valid Unicode text, got {show(value)}") from None
+    return value
+
+
+def _flag(entry: dict, name: str, prefix: str, *, default: bool) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise ScenarioError(_field(prefix, name), f"must be true or false, got {show(value)}")
+    return value
+
+
+def _choice(entry: dict, name: str, values: type, default, prefix: str):
+    value = entry.get(name, default)
+    if value is None and default is None:
+        return None
+    allowed = [v.value for v in values]
+    if not isinstance(value, str) or value not in allowed:
+        nullable = " or null" if default is None else ""
+        raise ScenarioError(
+            _field(prefix, name),
+            f"must be one of {', '.join(allowed)}{nullable}, got {show(value)}",
+        )
+    return values(value)
+
+
+def _panel_score(value: object, where: str) -> Decimal | None:
+    """A panel score (R6): a decimal string or number from 0 to 100 with at most 2 decimals,
+    as rules.md keeps panel scores; normalised to exactly 2 decimals."""
+    if value is None:
+        return None
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
+        number = Decimal(value)
+    elif isinstance(value, Decimal) and value.is_finite() or _is_int(value):
+        number = Decimal(value)
+    else:
+        raise ScenarioError(
+            where, f"must be a decimal string or number from 0 to 100, got {show(value)}"
+        )
+    if not 0 <= number <= 100:
+        raise ScenarioError(where, f"{show(value)} is outside 0–100")
+    if number != number.quantize(_CENT):
+        raise ScenarioError(
+            where, f"{show(value)} has more than 2 decimals; panel scores are kept to 2 (R6)"
+        )
+    return number.quantize(_CENT)
+
+
+def _policy(value: object) -> PolicyParams:
+    if not isinstance(value, dict):
+        raise ScenarioError("policy", f"must be an object, got {_kind(value)}")
+    try:
+        return PolicyParams.from_overrides(value)
+    except PolicyError as exc:
+        raise ScenarioError(f"policy.{exc.name}", exc.problem) from None
+
+
+def _tiebreak(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ScenarioError("panel_tiebreak", f"must be a list of ids, got {_kind(value)}")
+    seen: dict[str, int] = {}
+    for position, institution_id in enumerate(value):
+        where = f"panel_tiebreak[{position}]"
+        if not isinstance(institution_id, str):
+            raise ScenarioError(where, f"must be an institution id, got {show(institution_id)}")
+        if institution_id in seen:
+            raise ScenarioError(
+                where,
+                f"{quote(institution_id)} is listed twice"
+                f" (first at panel_tiebreak[{seen[institution_id]}])",
+            )
+        seen[institution_id] = position
+    return tuple(value)
+
+
+def _kind(value: object) -> str:
+    """The JSON kind of ``value``, for "must be …, got …" messages."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {show(value)}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return show(value)
+    return f"the number {show(value)}"
