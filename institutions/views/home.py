@@ -43,9 +43,15 @@ class HomeView(TemplateView):
             ]
         if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER):
             active = Q(institutions__status=FilingStatus.ACTIVE)
-            context["districts"] = District.objects.annotate(
+            districts = list(District.objects.annotate(
                 n_total=Count("institutions"), n_active=Count("institutions", filter=active),
-            )
+            ))
+            context["districts"] = districts
+            context["district_chart"] = {
+                "labels": [d.name for d in districts],
+                "active": [d.n_active for d in districts],
+                "other": [d.n_total - d.n_active for d in districts],
+            }
         if user.role == Role.DISTRICT_REVIEWER:
             context["district"] = user.district
         if user.institution_id:
