@@ -1,0 +1,75 @@
+"""Excel export of the registry: the columns of the import template plus the filing status, so
+that an export can be imported again (the import ignores the two status columns)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import translation
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .enums import FilingStatus
+from .importers import COLUMNS, DATA_SHEET_TITLE, EXPORT_ONLY_TITLES
+from .models import Institution
+
+
+def _status_titles() -> dict[str, str]:
+    """Sheet content is Chinese data for the bureau's files, whatever the interface language:
+    the same words as the Chinese interface."""
+    with translation.override("zh-hans"):
+        return {value: str(label) for value, label in FilingStatus.choices}
+
+_WIDTHS = (40, 24, 22, 20, 14, 14, 14, 18, 26, 40, 12, 14)
+
+
+def registry_workbook(queryset: QuerySet[Institution]) -> bytes:
+    """The institutions of ``queryset`` (already scoped to the user by the selectors), in its
+    order, as an .xlsx workbook. Rows are streamed (openpyxl write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(DATA_SHEET_TITLE)
+    for index, width in enumerate(_WIDTHS):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    titles = [*(column.title for column in COLUMNS), *EXPORT_ONLY_TITLES]
+    sheet.append([_cell(sheet, title, font=bold) for title in titles])
+    status_titles = _status_titles()
+    rows = queryset.select_related("district", "cluster").iterator(chunk_size=2000)
+    for institution in rows:
+        sheet.append([
+            _cell(sheet, institution.name),
+            _cell(sheet, institution.credit_code),
+            _cell(sheet, institution.district.name),
+            _cell(sheet, institution.cluster.name),
+            _cell(sheet, institution.filing_date),
+            _cell(sheet, institution.legal_representative),
+            _cell(sheet, institution.contact_person),
+            _cell(sheet, institution.contact_phone),
+            _cell(sheet, institution.contact_email),
+            _cell(sheet, institution.address),
+            _cell(sheet, status_titles.get(institution.status, institution.status)),
+            _cell(sheet, institution.status_changed_on),
+        ])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(sheet, value: Any, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = WriteOnlyCell(sheet, value=value if value != "" else None)
+    if isinstance(value, str) and value.startswith("="):
+        # Text, never a formula: a name such as "=HYPERLINK(…)" must not run in Excel.
+        cell.data_type = "s"
+    if isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    if font is not None:
+        cell.font = font
+    return cell
