@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditlog.context import set_actor
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from institutions.audit import acting_as
 from institutions.exceptions import DomainError
 from institutions.models import User
 
@@ -17,7 +17,7 @@ def policy_version_create(*, actor: User | None, **fields: Any) -> PolicyVersion
     """Create a policy version; parameters not given take the policy's defaults (R13)."""
     version = PolicyVersion(created_by=actor, **fields)
     version.full_clean()
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         version.save()
     return version
 
@@ -29,7 +29,7 @@ def policy_version_update(*, version: PolicyVersion, actor: User | None,
     Refused once a cycle is pinned to it: editing would change that cycle's rules after the
     fact (R13).
     """
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
         if locked.is_in_use:
             raise DomainError(_(

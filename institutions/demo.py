@@ -57,8 +57,8 @@ class DemoLogin:
 
 _SHORT = {"徐州经济技术开发区": "徐州经开区", "徐州高新技术产业开发区": "徐州高新区",
           "徐州淮海国际港务区": "淮海港务区"}
-_LOCAL_FORMS = ["{place}{topic}研究院", "{place}{topic}技术创新中心", "{place}{topic}产业研究院有限公司",
-                "{place}{topic}协同创新中心"]
+_LOCAL_FORMS = ["{place}{topic}研究院", "{place}{topic}技术创新中心",
+                "{place}{topic}产业研究院有限公司", "{place}{topic}协同创新中心"]
 
 
 def _unique_name(cluster: str, district: str, serial: int, used: set[str]) -> str:

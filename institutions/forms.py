@@ -11,6 +11,10 @@ from .validators import normalise_credit_code
 
 
 class InstitutionForm(forms.ModelForm):
+    # Longer than the 18 characters stored: codes are often pasted with spaces or hyphens,
+    # which clean_credit_code strips before the model's own checks run.
+    credit_code = forms.CharField(label=_("Unified social credit code"), max_length=40)
+
     class Meta:
         model = Institution
         fields = list(INSTITUTION_EDITABLE_FIELDS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from auditlog.context import set_actor
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .audit import acting_as
 from .enums import FilingStatus
 from .exceptions import DomainError
 from .models import Institution, InstitutionStatusChange, User
@@ -37,7 +37,7 @@ def institution_create(*, actor: User | None, **fields: Any) -> Institution:
     fields["credit_code"] = normalise_credit_code(fields.get("credit_code", ""))
     institution = Institution(**fields)
     institution.full_clean()
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         institution.save()
     return institution
 
@@ -55,7 +55,7 @@ def institution_update(*, institution: Institution, actor: User | None,
         setattr(institution, name, value)
     institution.full_clean()
     update_fields = [f if f not in ("district", "cluster") else f"{f}_id" for f in fields]
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         institution.save(update_fields=[*update_fields, "updated_at"])
     return institution
 
@@ -71,7 +71,7 @@ def institution_change_status(*, institution: Institution, to_status: str, reaso
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("A reason is required to change a filing status."))
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         # Lock the row: two administrators confirming at once must not both pass the check.
         locked = Institution.objects.select_for_update().get(pk=institution.pk)
         current = locked.status
@@ -111,6 +111,6 @@ def user_create(*, username: str, password: str | None, role: str, actor: User |
     else:
         user.set_unusable_password()
     user.full_clean()
-    with transaction.atomic(), set_actor(actor):
+    with transaction.atomic(), acting_as(actor):
         user.save()
     return user

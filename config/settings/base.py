@@ -109,7 +109,8 @@ LOGOUT_REDIRECT_URL = "home"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a user name from one address, not a whole address: district offices sit behind NAT.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -155,7 +156,8 @@ MEDIA_URL = "/media/"
 # --- E-mail --------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND",
                     default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="徐州市科学技术局 <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL",
+                         default="徐州市科学技术局 <noreply@localhost>")
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

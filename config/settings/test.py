@@ -11,3 +11,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = BASE_DIR / ".test_media"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None

@@ -45,7 +45,7 @@ class HomeView(TemplateView):
             active = Q(institutions__status=FilingStatus.ACTIVE)
             districts = list(District.objects.annotate(
                 n_total=Count("institutions"), n_active=Count("institutions", filter=active),
-            ))
+            ).order_by("sort_order", "name"))  # Meta.ordering is ignored in GROUP BY queries
             context["districts"] = districts
             context["district_chart"] = {
                 "labels": [d.name for d in districts],

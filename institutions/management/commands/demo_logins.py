@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         translation.activate("zh-hans")
-        self.stdout.write("\n演示账号（密码均为 %s）— http://127.0.0.1:8000/" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"\n演示账号（密码均为 {demo.DEMO_PASSWORD}）— http://127.0.0.1:8000/")
         for login in demo.demo_logins():
             scope = f"（{login.scope}）" if login.scope else ""
             self.stdout.write(f"  {login.username:<20} {Role(login.role).label}{scope}")
