@@ -132,12 +132,16 @@ def institution_data(gulou):
 
 @pytest.fixture
 def default_policy(db):
-    """The policy version loaded by the data migration (the measures' own parameters)."""
+    """The policy version loaded by the data migration (the measures' own parameters); made
+    again if a transactional test flushed it."""
     import datetime as dt
 
     from evaluations.models import PolicyVersion
 
-    return PolicyVersion.objects.get(effective_date=dt.date(2020, 1, 1))
+    version, _ = PolicyVersion.objects.get_or_create(
+        effective_date=dt.date(2020, 1, 1),
+        defaults={"name": "《徐州市新型研发机构绩效评价管理办法（试行）》默认参数"})
+    return version
 
 
 @pytest.fixture

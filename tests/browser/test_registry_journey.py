@@ -20,7 +20,8 @@ def test_city_admin_registers_edits_and_abandons_an_institution(page, live_serve
     expect(page.get_by_test_id("count-total")).to_have_text("2")
     shot(page, "city-01-dashboard")
 
-    page.get_by_role("link", name=re.compile("登记新型研发机构|Register an institution")).first.click()
+    page.get_by_role("link", name=re.compile("登记新型研发机构|Register an institution")).first \
+        .click()
     code = make_credit_code(777)
     page.fill("#id_name", "徐州智能装备产业技术研究院")
     page.fill("#id_credit_code", code.lower())
@@ -72,5 +73,5 @@ def test_institution_user_sees_its_own_record(page, live_server, users, institut
     expect(page.locator("h1")).to_have_text(institution.name)
     shot(page, "institution-01-home")
     page.get_by_role("link", name=re.compile("本单位|Our institution")).first.click()
-    expect(page.get_by_test_id("filing-status")).to_contain_text(re.compile("正常|Active"))
+    expect(page.get_by_test_id("filing-status")).to_contain_text(re.compile("备案有效|Active"))
     shot(page, "institution-02-record")

@@ -1,0 +1,89 @@
+"""The demo data of `make run`: the registry's real shape and an account for every role."""
+import io
+
+from django.core.management import call_command
+from stdnum.cn import uscc
+
+from institutions import demo
+from institutions.enums import Role
+from institutions.models import Institution, InstitutionStatusChange, User
+
+
+def _counts() -> dict:
+    return {"institutions": Institution.objects.count(), "users": User.objects.count(),
+            "status_changes": InstitutionStatusChange.objects.count()}
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_is_idempotent(reference_data):
+    first = _seed()
+    after_first = _counts()
+    codes = set(Institution.objects.values_list("credit_code", flat=True))
+    second = _seed()
+    assert after_first == _counts() == {"institutions": 150, "users": 8, "status_changes": 0}
+    assert set(Institution.objects.values_list("credit_code", flat=True)) == codes
+    assert (first.strip(), second.strip()) == (
+        "demo data: 150 institutions created, 8 demo accounts ready",
+        "demo data: 0 institutions created, 8 demo accounts ready")
+
+
+def test_seed_demo_registry_has_valid_unique_codes_and_names(reference_data):
+    _seed()
+    rows = list(Institution.objects.values_list("credit_code", "name"))
+    assert [code for code, _ in rows if not uscc.is_valid(code)] == []
+    assert (len({code for code, _ in rows}), len({name for _, name in rows})) == (150, 150)
+
+
+def test_seed_demo_filing_years_span_2015_to_2024(reference_data):
+    _seed()
+    years = {d.year for d in Institution.objects.values_list("filing_date", flat=True)}
+    assert years == set(range(2015, 2025))
+
+
+def test_seed_demo_covers_every_district_and_cluster(reference_data):
+    _seed()
+    assert (Institution.objects.values("district").distinct().count(),
+            Institution.objects.values("cluster").distinct().count()) == (13, 10)
+
+
+def test_seed_demo_creates_an_account_for_every_role_bound_to_its_scope(reference_data):
+    _seed()
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    for user in User.objects.all():
+        user.full_clean()  # each account is bound to the scope its role needs
+    assert all(user.check_password(demo.DEMO_PASSWORD) for user in User.objects.all())
+    assert User.objects.get(username="inst_filer").institution.district.name == "鼓楼区"
+    assert User.objects.get(username="inst_filer_yunlong").institution.district.name == "云龙区"
+
+
+def test_seed_demo_does_not_reset_changed_passwords(reference_data):
+    _seed()
+    user = User.objects.get(username="city_admin")
+    user.set_password("changed-by-owner-2026")
+    user.save()
+    _seed()
+    user.refresh_from_db()
+    assert user.check_password("changed-by-owner-2026") is True
+
+
+def test_demo_logins_prints_every_account(reference_data):
+    _seed()
+    out = io.StringIO()
+    call_command("demo_logins", stdout=out)
+    lines = out.getvalue().splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert listed == [username for username, _, _ in demo.demo_accounts()]
+    assert demo.DEMO_PASSWORD in out.getvalue()
+    gulou_line = next(line for line in lines if line.split()[:1] == ["district_gulou"])
+    assert "鼓楼区" in gulou_line
+
+
+def test_demo_logins_before_seeding_lists_no_account(reference_data):
+    out = io.StringIO()
+    call_command("demo_logins", stdout=out)
+    assert [line for line in out.getvalue().splitlines() if line.startswith("  ")] == []
