@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from auditlog.context import disable_auditlog
 
 from institutions.enums import Role
 from institutions.models import Cluster, District
@@ -20,8 +21,10 @@ PASSWORD = "correct-horse-9"
 @pytest.fixture
 def reference_data(db):
     """Districts and clusters come from a data migration; transactional tests (live_server)
-    flush them after each test, so make sure they exist."""
-    ensure_reference_data(District, Cluster)
+    flush them after each test, so make sure they exist (without audit entries: they are
+    reference data, not a user's change)."""
+    with disable_auditlog():
+        ensure_reference_data(District, Cluster)
 
 
 @pytest.fixture

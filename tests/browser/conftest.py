@@ -10,6 +10,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshot
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _restore_migration_data(django_db_serialized_rollback):
+    """Browser tests are transactional (the live server runs in another thread), so the
+    database is flushed after each; serialized rollback restores what the data migrations
+    loaded (districts, clusters, the default policy) for the tests that follow."""
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
