@@ -51,17 +51,20 @@ class InstitutionStatusForm(forms.Form):
 
 
 class InstitutionFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
-                        widget=forms.TextInput(attrs={"placeholder": _("Name, credit code or "
-                                                                       "contact")}))
+    q = forms.CharField(label=_("Search"), required=False, widget=forms.TextInput(attrs={
+        "placeholder": _("Name, code or contact"), "class": "form-control"}))
     district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.all(),
-                                      required=False, empty_label=_("All districts"))
+                                      required=False, empty_label=_("All districts"),
+                                      widget=forms.Select(attrs={"class": "form-select"}))
     cluster = forms.ModelChoiceField(label=_("Industry cluster"), queryset=Cluster.objects.all(),
-                                     required=False, empty_label=_("All clusters"))
+                                     required=False, empty_label=_("All clusters"),
+                                     widget=forms.Select(attrs={"class": "form-select"}))
     status = forms.ChoiceField(label=_("Filing status"), required=False,
-                               choices=[("", _("All statuses")), *FilingStatus.choices])
+                               choices=[("", _("All statuses")), *FilingStatus.choices],
+                               widget=forms.Select(attrs={"class": "form-select"}))
     filing_year = forms.IntegerField(label=_("Filing year"), required=False, min_value=2000,
-                                     max_value=2100)
+                                     max_value=2100, widget=forms.NumberInput(
+                                         attrs={"class": "form-control"}))
 
     def __init__(self, *args, district_locked: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -105,7 +105,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+# Django shows registration/logged_out.html after logging out: a confirmation, not a bare page.
+LOGOUT_REDIRECT_URL = None
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
@@ -187,3 +188,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# --- Self-evaluation -----------------------------------------------------------------------
+SITE_URL = env("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
+EVIDENCE_MAX_FILE_BYTES = env.int("EVIDENCE_MAX_FILE_BYTES", default=50 * 1024 * 1024)
+EVIDENCE_MAX_SUBMISSION_BYTES = env.int("EVIDENCE_MAX_SUBMISSION_BYTES",
+                                        default=1024 * 1024 * 1024)
+# Uploads above this are streamed to a temporary file, never held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Reminders go to institutions that have not submitted this many days before the deadline.
+SELF_EVALUATION_REMINDER_DAYS = env.int("SELF_EVALUATION_REMINDER_DAYS", default=3)
