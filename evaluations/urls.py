@@ -1,12 +1,9 @@
-from django.urls import path
-
-from . import views
+"""The evaluation's pages, in the order of the cycle (Art 8)."""
+from .views import policy, self_evaluation
 
 app_name = "evaluations"
 
 urlpatterns = [
-    path("policy/", views.PolicyVersionListView.as_view(), name="policy_list"),
-    path("policy/new/", views.PolicyVersionCreateView.as_view(), name="policy_create"),
-    path("policy/<int:pk>/", views.PolicyVersionDetailView.as_view(), name="policy_detail"),
-    path("policy/<int:pk>/edit/", views.PolicyVersionUpdateView.as_view(), name="policy_update"),
+    *policy.urlpatterns,            # R13 policy versions
+    *self_evaluation.urlpatterns,   # stage 1: the institution's self-evaluation (Art 9)
 ]

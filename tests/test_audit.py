@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from evaluations.models import PolicyVersion
-from evaluations.services import policy_version_create, policy_version_update
+from evaluations.services.policy import policy_version_create, policy_version_update
 from institutions.models import Cluster, Institution, InstitutionStatusChange
 from institutions.services import (
     institution_change_status,

@@ -11,7 +11,7 @@ from django.utils import translation
 from evaluations import selectors
 from evaluations.models import PolicyVersion
 from evaluations.selectors import policy_version_in_force
-from evaluations.services import policy_version_create, policy_version_update
+from evaluations.services.policy import policy_version_create, policy_version_update
 from institutions.exceptions import DomainError
 from scoring import PolicyParams
 from tests.factories import CycleFactory, PolicyVersionFactory

@@ -10,7 +10,7 @@ from institutions.audit import acting_as
 from institutions.exceptions import DomainError
 from institutions.models import User
 
-from .models import PolicyVersion
+from ..models import PolicyVersion
 
 
 def policy_version_create(*, actor: User | None, **fields: Any) -> PolicyVersion:

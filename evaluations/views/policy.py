@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 
@@ -11,10 +12,10 @@ from institutions.exceptions import DomainError
 from institutions.rules import is_city_admin
 from institutions.views.mixins import RulesPermissionMixin
 
-from .forms import PolicyVersionForm
-from .models import PolicyVersion
-from .selectors import policy_version_in_force
-from .services import policy_version_create, policy_version_update
+from ..forms import PolicyVersionForm
+from ..models import PolicyVersion
+from ..selectors import policy_version_in_force
+from ..services.policy import policy_version_create, policy_version_update
 
 
 class PolicyVersionMixin(RulesPermissionMixin):
@@ -103,3 +104,11 @@ class PolicyVersionUpdateView(PolicyVersionMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The changes were saved."))
         return redirect("evaluations:policy_detail", pk=self.get_object().pk)
+
+
+urlpatterns = [
+    path("policy/", PolicyVersionListView.as_view(), name="policy_list"),
+    path("policy/new/", PolicyVersionCreateView.as_view(), name="policy_create"),
+    path("policy/<int:pk>/", PolicyVersionDetailView.as_view(), name="policy_detail"),
+    path("policy/<int:pk>/edit/", PolicyVersionUpdateView.as_view(), name="policy_update"),
+]

@@ -1,4 +1,4 @@
-"""Policy versions (R13) and evaluation cycles (Art 8)."""
+"""Policy versions (R13): the parameters of every rule with the date they take effect."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -87,27 +87,3 @@ class PolicyVersion(models.Model):
             reward_cap_yuan=self.reward_cap_yuan,
             cohort_min_age_years=self.cohort_min_age_years,
         )
-
-
-class Cycle(models.Model):
-    """One evaluation round for evaluation year Y, pinned to a policy version (R13).
-
-    Only one cycle per year. Its stages (Art 8) are added by the self-evaluation issue.
-    """
-
-    year = models.PositiveSmallIntegerField(_("evaluation year"), unique=True)
-    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT,
-                                       related_name="cycles", verbose_name=_("policy version"))
-    status = models.CharField(_("status"), max_length=30, default="draft", editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+",
-                                   verbose_name=_("created by"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-year"]
-        verbose_name = _("evaluation cycle")
-        verbose_name_plural = _("evaluation cycles")
-
-    def __str__(self) -> str:
-        return _("%(year)s evaluation") % {"year": self.year}

@@ -1,0 +1,66 @@
+"""Choices of the evaluation cycle (Art 8) and of the self-evaluation (Art 9)."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class CycleStatus(models.TextChoices):
+    """Where a cycle stands: draft, the five stages of Art 8, then results final (公布)."""
+
+    DRAFT = "draft", pgettext_lazy("cycle status", "Draft")
+    SELF_EVALUATION = "self_evaluation", _("Self-evaluation")
+    PRELIMINARY_REVIEW = "preliminary_review", _("Preliminary review")
+    PANEL_REVIEW = "panel_review", _("Panel review")
+    REVERIFICATION = "reverification", _("Re-verification")
+    PUBLIC_NOTICE = "public_notice", _("Public notice")
+    FINAL = "final", _("Results final")
+
+
+# The five stages, in order (Art 8). Each has an opening and a closing date.
+STAGES = (
+    CycleStatus.SELF_EVALUATION,
+    CycleStatus.PRELIMINARY_REVIEW,
+    CycleStatus.PANEL_REVIEW,
+    CycleStatus.REVERIFICATION,
+    CycleStatus.PUBLIC_NOTICE,
+)
+
+
+class FieldKind(models.TextChoices):
+    """The typed data an indicator asks for, for each of the two evaluated years."""
+
+    AMOUNT = "amount", _("Amount (10,000 yuan)")
+    COUNT = "count", _("Count")
+    PERCENT = "percent", _("Percentage")
+    DATE = "date", _("Date")
+    TEXT = "text", _("Text")
+
+
+class EvidenceType(models.TextChoices):
+    PDF = "pdf", "PDF"
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+    DOCX = "docx", "Word (DOCX)"
+    XLSX = "xlsx", "Excel (XLSX)"
+
+
+class SubmissionStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", pgettext_lazy("self-evaluation", "Submitted")
+    NOT_PARTICIPATING = "not_participating", _("Did not participate")  # R2, confirmed
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("Queued")
+    RUNNING = "running", _("Generating")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+# Why an institution is left out of a cycle's cohort (R1), in the users' words.
+OUT_OF_COHORT_LABELS = {
+    "inactive": _("Filing not active"),
+    "wrong_parity": _("Filed in a year of the other parity (evaluated in the other years)"),
+    "too_recent": _("Filed too recently"),
+}

@@ -1,0 +1,17 @@
+"""Thin Celery tasks of the evaluation: load the rows, call the service, retry on transient
+errors. Queued with ``transaction.on_commit`` by the services."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import reminders, reports
+
+
+@shared_task(acks_late=True)
+def render_self_evaluation_report(*, report_id: int) -> None:
+    reports.report_render(report_id=report_id)
+
+
+@shared_task
+def send_self_evaluation_reminders() -> int:
+    return reminders.send_deadline_reminders()
