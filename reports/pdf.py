@@ -7,7 +7,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.template.loader import render_to_string
 
-
 STYLESHEET = settings.BASE_DIR / "static" / "css" / "report-pdf.css"
 
 
