@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
@@ -81,7 +82,7 @@ def cycle_stage_schedule(*, cycle: Cycle, stage: str, opens_on: dt.date, closes_
         raise DomainError(_("Unknown stage."))
     row = CycleStage.objects.filter(cycle=cycle, stage=stage).first() or CycleStage(
         cycle=cycle, stage=stage)
-    if row.opened_at is not None and stage != cycle.status:
+    if row.is_closed or (row.opened_at is not None and stage != cycle.status):
         raise DomainError(_("The dates of a stage that is over cannot change."))
     row.opens_on, row.closes_on = opens_on, closes_on
     row.full_clean()
@@ -94,10 +95,35 @@ def cycle_stage_schedule(*, cycle: Cycle, stage: str, opens_on: dt.date, closes_
     return row
 
 
-def indicator_total(cycle: Cycle):
+def cycle_schedule(*, cycle: Cycle, dates: dict[str, tuple[dt.date, dt.date]],
+                   actor: User | None) -> list[CycleStage]:
+    """Set the planned dates of several stages at once, all or none (``cycle_stage_schedule``
+    for each). The stages must follow each other: each opens after the one before it closes
+    (Art 8)."""
+    with transaction.atomic():
+        rows = [cycle_stage_schedule(cycle=cycle, stage=stage, opens_on=opens_on,
+                                     closes_on=closes_on, actor=actor)
+                for stage, (opens_on, closes_on) in dates.items()]
+        planned = {row.stage: row for row in cycle.stages.all()}
+        previous = None
+        for stage in STAGES:
+            row = planned.get(stage)
+            if row is None:
+                continue
+            if previous is not None and row.opens_on <= previous.closes_on:
+                raise DomainError(_("“%(stage)s” must open after “%(previous)s” closes "
+                                    "(%(date)s).") % {
+                    "stage": CycleStatus(stage).label,
+                    "previous": CycleStatus(previous.stage).label, "date": previous.closes_on})
+            previous = row
+    return rows
+
+
+def indicator_total(cycle: Cycle) -> Decimal:
     """The points of the whole indicator system (must be 100 before self-evaluation opens)."""
     total = Indicator.objects.filter(category__cycle=cycle).aggregate(total=Sum("points"))
-    return total["total"] or 0
+    # Quantized: SQLite and PostgreSQL return the sum with different exponents.
+    return Decimal(total["total"] or 0).quantize(Decimal("0.01"))
 
 
 # --- Transitions -------------------------------------------------------------------------
@@ -128,7 +154,13 @@ def _check_open_self_evaluation(cycle: Cycle) -> list[str]:
 
 
 def _open_self_evaluation(cycle: Cycle, actor: User | None) -> None:
-    """Invite the cohort (R1): one report per institution, and a notice to its accounts."""
+    """Pin the cycle to the policy version in force now (R13: "the version in force when it
+    opens"; the one chosen at creation was provisional), then invite the cohort (R1): one
+    report per institution, and a notice to its accounts."""
+    in_force = policy_version_in_force()
+    if in_force is not None and in_force.pk != cycle.policy_version_id:
+        cycle.policy_version = in_force
+        cycle.save(update_fields=["policy_version"])
     stage = cycle.stages.get(stage=CycleStatus.SELF_EVALUATION)
     cohort = cycle_cohort(cycle).included
     Submission.objects.bulk_create([

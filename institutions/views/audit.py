@@ -9,7 +9,8 @@ from django.views.generic import TemplateView
 from .mixins import RulesPermissionMixin
 
 AUDITED_MODELS = ("institution", "institutionstatuschange", "district", "cluster", "user",
-                  "policyversion", "cycle")
+                  "policyversion", "cycle", "cyclestage", "indicatorcategory", "indicator",
+                  "indicatorfield", "submission", "submissionversion", "extension")
 
 
 class AuditLogView(RulesPermissionMixin, TemplateView):
