@@ -1,16 +1,26 @@
 """The role-aware navigation of the base layout."""
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .enums import Role
+from .models import Notification
+
+# Pages a link stands for besides those under its own URL (the longest match is highlighted).
+_ALSO = {"evaluations:progress_current": re.compile(r"^/cycles/\d+/progress")}
 
 # (label, url name, permission) — a link shows only to users holding the permission.
 _NAV = [
     (_("Registry"), "institutions:list", "institutions.view_registry"),
     (_("Our institution"), "institutions:mine", "institutions.view_own_institution"),
+    (_("Fill in the self-evaluation"), "evaluations:my_submission",
+     "evaluations.fill_submission"),
+    (_("Evaluation cycles"), "evaluations:cycle_list", "evaluations.view_cycle"),
     (_("Policy versions"), "evaluations:policy_list", "evaluations.view_policyversion"),
+    (_("Self-evaluation progress"), "evaluations:progress_current", "evaluations.view_progress"),
     (_("Audit log"), "audit_log", "institutions.view_audit_log"),
 ]
 
@@ -19,10 +29,26 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "role_label": ""}
-    links = [
-        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
-        for label, name, perm in _NAV
-        if user.has_perm(perm)
-    ]
+    links = [{"label": label, "url": reverse(name), "name": name, "active": False}
+             for label, name, perm in _NAV if user.has_perm(perm)]
+    best, best_length = None, 0
+    for link in links:
+        also = _ALSO.get(link["name"])
+        match = also.match(request.path) if also else None
+        length = (match.end() if match else
+                  len(link["url"]) if request.path.startswith(link["url"]) else 0)
+        if length > best_length:
+            best, best_length = link, length
+    if best is not None:
+        best["active"] = True
     role_label = Role(user.role).label if user.role in Role.values else ""
     return {"nav_links": links, "role_label": role_label}
+
+
+def notifications(request) -> dict:
+    """The unread count of the navigation's bell: one query, for logged-in users only."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"unread_notifications": Notification.objects.filter(
+        user=user, read_at__isnull=True).count()}

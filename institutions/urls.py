@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import registry, transfer
+from .views import notifications, registry, transfer
 
 app_name = "institutions"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("import/template.xlsx", transfer.RegistryImportTemplateView.as_view(),
          name="import_template"),
     path("export.xlsx", transfer.RegistryExportView.as_view(), name="export"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/read/", notifications.NotificationReadView.as_view(),
+         name="notification_read"),
+    path("notifications/read-all/", notifications.NotificationReadAllView.as_view(),
+         name="notifications_read_all"),
 ]

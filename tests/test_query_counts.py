@@ -100,3 +100,41 @@ def test_audit_log_query_count_does_not_grow_with_entries(client_for, users):
     ])
     assert LogEntry.objects.count() > 500
     assert small == _queries(client, url) <= MAX_QUERIES
+
+
+# --- Self-evaluation progress (issue 3 §6): 10 vs 2,000+ reports ----------------------------
+
+PROGRESS_SMALL, PROGRESS_LARGE = 10, 2_010
+
+
+def _progress_counts(client, url, data=None) -> tuple[int, int]:
+    from evaluations.models import Submission
+    from tests.evaluations.progress_data import bulk_invite, open_cycle
+
+    cycle = open_cycle(2026)
+    bulk_invite(cycle, PROGRESS_SMALL)
+    small = _queries(client, url, data)
+    bulk_invite(cycle, PROGRESS_LARGE - PROGRESS_SMALL)
+    assert Submission.objects.filter(cycle=cycle).count() == PROGRESS_LARGE
+    return small, _queries(client, url, data)
+
+
+@pytest.mark.parametrize("role", ["city_admin", "district_reviewer"])
+def test_progress_page_query_count_does_not_grow_with_reports(client_for, viewers, role):
+    url = reverse("evaluations:progress", kwargs={"year": 2026})
+    small, large = _progress_counts(client_for(viewers[role]), url)
+    assert small == large <= MAX_QUERIES
+
+
+def test_progress_page_filtered_query_count_does_not_grow_with_reports(client_for, viewers):
+    cluster = Cluster.objects.order_by("sort_order").first()
+    small, large = _progress_counts(client_for(viewers["city_admin"]),
+                                    reverse("evaluations:progress", kwargs={"year": 2026}),
+                                    {"cluster": cluster.pk, "status": "in_progress", "page": 2})
+    assert small == large <= MAX_QUERIES
+
+
+@pytest.mark.parametrize("role", ["city_admin", "district_reviewer"])
+def test_home_with_progress_query_count_does_not_grow_with_reports(client_for, viewers, role):
+    small, large = _progress_counts(client_for(viewers[role]), reverse("home"))
+    assert small == large <= MAX_QUERIES

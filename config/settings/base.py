@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "institutions.context_processors.navigation",
+                "institutions.context_processors.notifications",
             ],
         },
     },

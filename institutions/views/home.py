@@ -4,6 +4,9 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.views.generic import TemplateView
 
+from evaluations.selectors import current_cycle
+from evaluations.views.progress import progress_summary
+
 from ..enums import FilingStatus, Role
 from ..models import District
 from ..selectors import institutions_for_user
@@ -52,6 +55,11 @@ class HomeView(TemplateView):
                 "active": [d.n_active for d in districts],
                 "other": [d.n_total - d.n_active for d in districts],
             }
+        if user.role == Role.CITY_ADMIN:
+            context["cycle"] = current_cycle()
+        if user.role in (Role.CITY_ADMIN, Role.DISTRICT_REVIEWER):  # self-evaluation progress
+            cycle = context["cycle"] if "cycle" in context else current_cycle()
+            context.update(progress_summary(user, cycle))
         if user.role == Role.DISTRICT_REVIEWER:
             context["district"] = user.district
         if user.institution_id:

@@ -20,3 +20,45 @@ document.addEventListener("DOMContentLoaded", () => {
     },
   });
 });
+
+// Self-evaluation progress: <canvas data-progress-chart data-chart-source="ID"> draws one
+// stacked bar per district or cluster from {labels, links, series: [{status, label, data}]};
+// clicking a bar opens the list of that row (the table beside it has the same links).
+const PROGRESS_COLOURS = {
+  not_started: "#adb5bd",
+  in_progress: "#ffc107",
+  submitted: "#198754",
+  not_participating: "#dc3545",
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof Chart === "undefined") return;
+  document.querySelectorAll("canvas[data-progress-chart]").forEach((canvas) => {
+    const data = JSON.parse(document.getElementById(canvas.dataset.chartSource).textContent);
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.series.map((series) => ({
+          label: series.label,
+          data: series.data,
+          backgroundColor: PROGRESS_COLOURS[series.status] || "#6c757d",
+        })),
+      },
+      options: {
+        indexAxis: "y",
+        maintainAspectRatio: false,
+        scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } },
+        plugins: { legend: { position: "bottom" } },
+        onClick: (event, elements) => {
+          if (elements.length && data.links[elements[0].index]) {
+            window.location.href = data.links[elements[0].index];
+          }
+        },
+        onHover: (event, elements) => {
+          event.native.target.style.cursor = elements.length ? "pointer" : "default";
+        },
+      },
+    });
+  });
+});

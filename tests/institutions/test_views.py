@@ -335,10 +335,13 @@ def test_home_institution_account_sees_its_own_institution(as_user, users, role,
 
 
 @pytest.mark.parametrize("role, links", [
-    ("city_admin", ["institutions:list", "evaluations:policy_list", "audit_log"]),
-    ("panel_organiser", ["institutions:list", "evaluations:policy_list"]),
-    ("district_reviewer", ["institutions:list"]),
-    ("institution_filer", ["institutions:mine"]),
+    ("city_admin", ["institutions:list", "evaluations:cycle_list", "evaluations:policy_list",
+                    "evaluations:progress_current", "audit_log"]),
+    ("panel_organiser", ["institutions:list", "evaluations:cycle_list",
+                         "evaluations:policy_list", "evaluations:progress_current"]),
+    ("district_reviewer", ["institutions:list", "evaluations:progress_current"]),
+    ("institution_filer", ["institutions:mine", "evaluations:my_submission"]),
+    ("institution_admin", ["institutions:mine", "evaluations:my_submission"]),
     ("expert", []),
 ])
 def test_navigation_shows_links_of_role(as_user, users, role, links):
@@ -364,3 +367,14 @@ def test_institution_create_accepts_credit_code_pasted_with_separators(admin, in
 
     assert response.status_code == 302
     assert Institution.objects.filter(credit_code=VALID_CODE).count() == 1
+
+
+def test_navigation_highlights_the_longest_matching_link(admin):
+    """The progress page lives under /cycles/, but its own link is the one highlighted."""
+    from evaluations.services.cycles import cycle_create
+
+    cycle_create(year=2025, actor=None)
+    response = admin.get(reverse("evaluations:progress", kwargs={"year": 2025}))
+
+    active = [link["name"] for link in response.context["nav_links"] if link["active"]]
+    assert active == ["evaluations:progress_current"]

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from evaluations import demo as evaluations_demo
 from institutions import demo
 
 
@@ -9,5 +10,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = demo.seed_registry()
         logins = demo.seed_accounts()
+        evaluations_demo.seed_cycle()  # the 2026 cycle, self-evaluation open, a mix of reports
         self.stdout.write(f"demo data: {created} institutions created, "
                           f"{len(logins)} demo accounts ready")
