@@ -18,6 +18,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from institutions.audit import acting_as
 from institutions.enums import INSTITUTION_ROLES, FilingStatus
@@ -428,11 +429,13 @@ def self_evaluation_close_problems(cycle: Cycle, today: dt.date | None = None) -
     if today <= stage.closes_on:
         problems.append(_("Self-evaluation closes on %(date)s; it can be closed after that.")
                         % {"date": stage.closes_on})
-    running = cycle.submissions.filter(deadline__gte=today).exclude(
-        status=SubmissionStatus.SUBMITTED).count()
+    # Only an extension granted beyond the stage's own closing date keeps the stage open.
+    running = cycle.submissions.filter(deadline__gte=today, deadline__gt=stage.closes_on) \
+        .exclude(status=SubmissionStatus.SUBMITTED).count()
     if running:
-        problems.append(_("%(count)s institutions still have a running extension.")
-                        % {"count": running})
+        problems.append(ngettext("%(count)s institution still has a running extension.",
+                                 "%(count)s institutions still have a running extension.",
+                                 running) % {"count": running})
     return problems
 
 
