@@ -10,7 +10,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import bench_import, bench_simulate  # noqa: E402
+from bench import (  # noqa: E402
+    bench_dashboard,
+    bench_import,
+    bench_self_evaluation,
+    bench_simulate,
+    bench_upload,
+)
 
 
 def main() -> int:
@@ -18,6 +24,12 @@ def main() -> int:
     status = bench_simulate.main([])
     print("\n== registry import: 20,000-row workbook ==", flush=True)
     bench_import.main()
+    print("\n== self-evaluation: 40 indicators, 200 files; report PDF ==", flush=True)
+    bench_self_evaluation.main()
+    print("\n== evidence upload: 200 MB ==", flush=True)
+    bench_upload.main()
+    print("\n== city dashboard: 20,000 institutions ==", flush=True)
+    bench_dashboard.main()
     return status or 0
 
 
