@@ -163,3 +163,10 @@ def policy_data():
         return data
 
     return make
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: they are transactional, and the database they leave behind is
+    flushed (serialized rollback restores data at the start of the next such test, not after
+    the last one), so no ordinary test may run after them."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

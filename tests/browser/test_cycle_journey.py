@@ -32,7 +32,7 @@ def test_city_admin_creates_plans_and_opens_the_2025_cycle(page, live_server, us
 
     login(page, "city", PASSWORD)
     expect(page.get_by_test_id("current-cycle")).to_contain_text(
-        re.compile("还没有|No evaluation cycle"))
+        re.compile("暂无评价周期|尚未创建评价周期|No evaluation cycle"))
     page.get_by_role("link", name=re.compile("^(评价周期|Evaluation cycles)$")).first.click()
     expect(page.get_by_test_id("cycle-table")).to_be_visible()
     page.get_by_test_id("cycle-create").click()
