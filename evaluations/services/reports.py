@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reports.pdf import render_pdf
@@ -20,6 +21,12 @@ def _set(report_id: int, **fields) -> None:
 
 
 def report_render(*, report_id: int) -> ReportFile:
+    """Render in the site's language (Chinese), whoever queued it and wherever it runs."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _report_render(report_id=report_id)
+
+
+def _report_render(*, report_id: int) -> ReportFile:
     """Render the report's PDF, updating its progress as it goes. A failure is recorded on
     the report (the page shows it and offers to try again); it is not raised again."""
     report = ReportFile.objects.select_related("submission__institution__district",

@@ -223,9 +223,12 @@ def evidence_delete(*, evidence: EvidenceFile, actor: User) -> None:
     with transaction.atomic(), acting_as(actor):
         _require_editable(_locked(evidence.response.submission))
         stored = evidence.file.name
+        # A file a submitted version listed stays on disk: each submitted version is kept.
+        keep = evidence.response.submission.versions.exists()
         evidence.delete()
         storage = evidence.file.storage
-        transaction.on_commit(lambda: storage.delete(stored))
+        if not keep:
+            transaction.on_commit(lambda: storage.delete(stored))
 
 
 # --- Completeness, content and the generated report ----------------------------------------

@@ -3,12 +3,12 @@
 // (after a tick, so the clicked button's own name and value are still sent).
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const question = form.getAttribute && form.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) {
+  if (form.dataset.submitted === "1") {
     event.preventDefault();
     return;
   }
-  if (form.dataset.submitted === "1") {
+  const question = form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
     event.preventDefault();
     return;
   }

@@ -333,3 +333,18 @@ def test_submit_after_deadline_is_refused(submission, filer, inst_admin):
         submission_submit(submission=submission, actor=filer)
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.IN_PROGRESS
+
+
+def test_evidence_delete_after_withdrawal_keeps_the_file_a_submitted_version_lists(
+        submission, filer, inst_admin, django_capture_on_commit_callbacks):
+    ready_to_submit(submission, filer, inst_admin)
+    submission_submit(submission=submission, actor=filer)
+    submission_withdraw(submission=submission, actor=filer)
+    evidence = EvidenceFile.objects.filter(response__submission=submission).first()
+    storage, name = evidence.file.storage, evidence.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_delete(evidence=evidence, actor=filer)
+
+    assert (EvidenceFile.objects.filter(pk=evidence.pk).exists(), storage.exists(name)) == (
+        False, True)
