@@ -64,3 +64,58 @@ OUT_OF_COHORT_LABELS = {
     "wrong_parity": _("Filed in a year of the other parity (evaluated in the other years)"),
     "too_recent": _("Filed too recently"),
 }
+
+
+# --- Stage 2, the district's preliminary review (Art 10) -------------------------------------
+
+class ClaimVerdict(models.TextChoices):
+    """The reviewer's verdict on one indicator's claim (R3)."""
+
+    SUPPORTED = "supported", _("Supported")
+    NOT_SUPPORTED = "not_supported", _("Not supported")
+
+
+class PreliminaryGroup(models.TextChoices):
+    """The preliminary groups of Art 10 (R4), built from ``scoring.Group``."""
+
+    A = "A", _("Group A (good)")
+    B = "B", _("Group B (qualified)")
+    C = "C", _("Group C (poor)")
+
+
+class DistrictReviewStatus(models.TextChoices):
+    """Where a district's preliminary review stands (Art 10)."""
+
+    NOT_STARTED = "not_started", pgettext_lazy("district review", "Not started")
+    IN_REVIEW = "in_review", _("In review")
+    SUBMITTED = "submitted", pgettext_lazy("district review", "Submitted")
+    RETURNED = "returned", _("Returned")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class RectificationStatus(models.TextChoices):
+    """A rectification notice (整改): open until answered, answered until the reviewer decides;
+    an answer not accepted opens it again."""
+
+    OPEN = "open", _("Awaiting rectification")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Rectified")
+
+
+class AnswerDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting decision")
+    ACCEPTED = "accepted", _("Accepted")
+    NOT_ACCEPTED = "not_accepted", _("Not accepted")
+
+
+class FraudKind(models.TextChoices):
+    """The two findings of Art 9 / R8."""
+
+    OVERSTATED = "overstated", _("Overstated")
+    FABRICATED = "fabricated", _("Fabricated")
+
+
+class FraudStatus(models.TextChoices):
+    REPORTED = "reported", _("Awaiting the city's decision")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")

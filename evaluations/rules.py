@@ -43,3 +43,51 @@ rules.add_perm("evaluations.fill_submission", is_institution_user)
 rules.add_perm("evaluations.edit_submission", is_institution_user & is_own_submission)
 rules.add_perm("evaluations.sign_pledge", is_institution_admin & is_own_submission)
 rules.add_perm("evaluations.grant_extension", is_city_admin)
+
+
+# --- Stage 2, the preliminary review ---------------------------------------------------------
+
+def _district_id(obj) -> int | None:
+    """The district an object of the preliminary review belongs to (a district review, a
+    participant, or anything with a ``participant``)."""
+    if obj is None:
+        return None
+    if hasattr(obj, "participant"):
+        obj = obj.participant
+    if hasattr(obj, "district_review"):
+        obj = obj.district_review
+    return getattr(obj, "district_id", None)
+
+
+@rules.predicate
+def in_own_district(user, obj) -> bool:
+    return obj is not None and _district_id(obj) == user.district_id
+
+
+@rules.predicate
+def is_own_participation(user, obj) -> bool:
+    if obj is None:
+        return False
+    participant = getattr(obj, "participant", obj)
+    return participant.institution_id == user.institution_id
+
+
+# The district pages of the stage: the city everywhere, a district its own.
+rules.add_perm("evaluations.view_preliminary", is_city_staff | is_district_reviewer)
+rules.add_perm("evaluations.view_district_review",
+               is_city_staff | (is_district_reviewer & in_own_district))
+# Reviewing, visiting, rectification notices, ranking, the summary: the district's reviewers.
+rules.add_perm("evaluations.review_district", is_district_reviewer & in_own_district)
+rules.add_perm("evaluations.decide_district_review", is_city_admin)
+rules.add_perm("evaluations.close_preliminary_review", is_city_admin)
+# Rectification notices: the institution sees and answers its own.
+rules.add_perm("evaluations.view_rectification",
+               is_city_staff | (is_district_reviewer & in_own_district)
+               | (is_institution_user & is_own_participation))
+rules.add_perm("evaluations.list_own_rectifications", is_institution_user)
+rules.add_perm("evaluations.answer_rectification", is_institution_user & is_own_participation)
+# Fraud (R8): the district reports, the city decides; credit records are the city's.
+rules.add_perm("evaluations.view_fraud_report",
+               is_city_staff | (is_district_reviewer & in_own_district))
+rules.add_perm("evaluations.decide_fraud", is_city_admin)
+rules.add_perm("evaluations.view_credit_records", is_city_staff)

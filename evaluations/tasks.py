@@ -15,3 +15,10 @@ def render_self_evaluation_report(*, report_id: int) -> None:
 @shared_task
 def send_self_evaluation_reminders() -> int:
     return reminders.send_deadline_reminders()
+
+
+@shared_task(acks_late=True)
+def render_district_summary(*, summary_id: int) -> None:
+    from .services import summary_pdf
+
+    summary_pdf.summary_render(summary_id=summary_id)

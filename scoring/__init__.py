@@ -25,6 +25,19 @@ from .panel import (
     settle_group_c,
 )
 from .policy import DEFAULT_POLICY, PolicyParams
+from .preliminary import (
+    Claim,
+    RankingProblem,
+    claim_reviewed,
+    group_of_rank,
+    out_of_score_order,
+    preliminary_score,
+    rank_groups,
+    ranking_problems,
+    score_order,
+    tie_groups,
+    unexplained_inversions,
+)
 from .quotas import (
     CityQuotas,
     GroupSizes,
@@ -46,7 +59,10 @@ from .reverification import (
 )
 
 __all__ = [
-    "DEFAULT_POLICY", "TIERS", "BlockingTie", "Checks", "CityQuotas", "CycleResult",
+    "DEFAULT_POLICY", "TIERS", "BlockingTie", "Checks", "CityQuotas", "Claim",
+    "RankingProblem", "claim_reviewed", "group_of_rank", "out_of_score_order",
+    "preliminary_score", "rank_groups", "ranking_problems", "score_order", "tie_groups",
+    "unexplained_inversions", "CycleResult",
     "FailCountError", "Final", "Group", "GroupAOutcome", "GroupBOutcome", "GroupCOutcome",
     "GroupSizes", "MissingPanelScore", "MissingVerdict", "OutOfCohort", "PanelOrder",
     "Participant", "PolicyError", "PolicyParams", "RankingError", "ScenarioError",

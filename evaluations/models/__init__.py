@@ -3,11 +3,32 @@
 - ``policy``: policy versions (R13);
 - ``cycles``: the cycle, its stages and status changes (Art 8);
 - ``indicators``: the indicator system (Art 6);
-- ``self_evaluation``: stage 1, the institutions' reports and evidence (Art 9).
+- ``self_evaluation``: stage 1, the institutions' reports and evidence (Art 9);
+- ``preliminary``: stage 2, the district's review, ranking and summary (Art 10, R3, R4);
+- ``findings``: stage 2, site visits, rectification notices, fraud reports and credit
+  records (Art 9, 10, R8);
+- ``files``: what stored and generated files share.
 """
 from .cycles import Cycle, CycleStage, CycleTransition
+from .findings import (
+    CreditRecord,
+    FraudEvidenceFile,
+    FraudReport,
+    Rectification,
+    RectificationAnswer,
+    RectificationFile,
+    SiteVisit,
+    SiteVisitFile,
+)
 from .indicators import Indicator, IndicatorCategory, IndicatorField
 from .policy import PolicyVersion
+from .preliminary import (
+    ClaimReview,
+    DistrictReview,
+    DistrictSummaryFile,
+    Participant,
+    RankingRevision,
+)
 from .self_evaluation import (
     EvidenceFile,
     Extension,
@@ -18,6 +39,9 @@ from .self_evaluation import (
 )
 
 __all__ = [
+    "ClaimReview", "CreditRecord", "DistrictReview", "DistrictSummaryFile", "FraudEvidenceFile",
+    "FraudReport", "Participant", "RankingRevision", "Rectification", "RectificationAnswer",
+    "RectificationFile", "SiteVisit", "SiteVisitFile",
     "Cycle", "CycleStage", "CycleTransition", "EvidenceFile", "Extension", "Indicator",
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
     "Submission", "SubmissionVersion",

@@ -2,37 +2,20 @@
 indicator, evidence files, submitted versions, deadline extensions and generated PDFs."""
 from __future__ import annotations
 
-import uuid
-from pathlib import PurePosixPath
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Institution
 
-from ..enums import EvidenceType, ReportStatus, SubmissionStatus
+from ..enums import EvidenceType, SubmissionStatus
 from .cycles import Cycle
+from .files import GeneratedPdf, private_path, report_path, scan_path  # noqa: F401 (migrations)
 from .indicators import Indicator
 
 
-def _private_path(prefix: str, instance, filename: str) -> str:
-    # The stored name is random: the user's file name is kept (sanitised) in the database only,
-    # so nothing a user types ever becomes part of a path on disk.
-    suffix = PurePosixPath(filename).suffix.lower()[:10]
-    return f"{prefix}/{uuid.uuid4().hex}{suffix}"
-
-
 def evidence_path(instance, filename: str) -> str:
-    return _private_path("evidence", instance, filename)
-
-
-def report_path(instance, filename: str) -> str:
-    return _private_path("reports", instance, filename)
-
-
-def scan_path(instance, filename: str) -> str:
-    return _private_path("scans", instance, filename)
+    return private_path("evidence", filename)
 
 
 class Submission(models.Model):
@@ -164,34 +147,14 @@ class SubmissionVersion(models.Model):
         return f"{self.submission} v{self.number}"
 
 
-class ReportFile(models.Model):
-    """A generated PDF of a report with the truthfulness pledge (Art 9), made by a Celery
-    task; ``digest`` identifies the content it was made from, so a stamped scan of an
-    outdated PDF is refused."""
+class ReportFile(GeneratedPdf):
+    """A generated PDF of a report with the truthfulness pledge (Art 9), and the stamped scan
+    the institution uploads of it."""
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE,
                                    related_name="reports", verbose_name=_("self-evaluation"))
-    digest = models.CharField(_("content digest"), max_length=64)
-    status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices,
-                              default=ReportStatus.PENDING)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    file = models.FileField(_("file"), upload_to=report_path, max_length=200, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    # The printed, signed and stamped (盖章) report, scanned and uploaded by the institution.
-    scan = models.FileField(_("stamped scan"), upload_to=scan_path, max_length=200, blank=True)
-    scan_name = models.CharField(_("scan file name"), max_length=200, blank=True)
-    scan_kind = models.CharField(_("scan type"), max_length=10, choices=EvidenceType.choices,
-                                 blank=True)
-    scan_size = models.PositiveBigIntegerField(_("scan size (bytes)"), null=True, blank=True)
-    scan_uploaded_at = models.DateTimeField(_("scan uploaded at"), null=True, blank=True)
-    scan_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                         null=True, blank=True, related_name="+")
 
-    class Meta:
-        ordering = ["-requested_at", "-pk"]
+    class Meta(GeneratedPdf.Meta):
         verbose_name = _("generated report")
         verbose_name_plural = _("generated reports")
 

@@ -201,12 +201,18 @@ def _nothing(cycle: Cycle, actor: User | None) -> None:
     return None
 
 
+def _open_preliminary_review(cycle: Cycle, actor: User | None) -> None:
+    from .preliminary import preliminary_review_open  # it builds on this module
+
+    preliminary_review_open(cycle=cycle, actor=actor)
+
+
 CYCLE_TRANSITIONS: dict[str, Transition] = {
     CycleStatus.DRAFT: Transition(CycleStatus.SELF_EVALUATION, _check_open_self_evaluation,
                                   _open_self_evaluation),
     CycleStatus.SELF_EVALUATION: Transition(
         CycleStatus.PRELIMINARY_REVIEW,
-        _check_next_stage_scheduled(CycleStatus.PRELIMINARY_REVIEW), _nothing),
+        _check_next_stage_scheduled(CycleStatus.PRELIMINARY_REVIEW), _open_preliminary_review),
     CycleStatus.PRELIMINARY_REVIEW: Transition(
         CycleStatus.PANEL_REVIEW, _check_next_stage_scheduled(CycleStatus.PANEL_REVIEW),
         _nothing),

@@ -1,0 +1,297 @@
+"""What the district finds beyond the report (Art 9, 10): site visits, rectification notices
+and answers, fraud reports and the city's decision on them with its credit records (R8).
+
+``rectification_set_status`` and ``fraud_report_set_status`` are the only writers of the
+two status fields; their moves are the tables below.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from institutions.audit import acting_as
+from institutions.enums import INSTITUTION_ROLES, Role
+from institutions.exceptions import DomainError
+from institutions.models import User
+from institutions.notifications import notify
+
+from ..enums import (
+    AnswerDecision,
+    CycleStatus,
+    EvidenceType,
+    FraudKind,
+    FraudStatus,
+    RectificationStatus,
+)
+from ..models import (
+    CreditRecord,
+    FraudEvidenceFile,
+    FraudReport,
+    Participant,
+    Rectification,
+    RectificationAnswer,
+    RectificationFile,
+    SiteVisit,
+    SiteVisitFile,
+)
+from ..models.files import Attachment
+from .preliminary import require_editable
+from .self_evaluation import check_upload
+
+RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    RectificationStatus.OPEN: frozenset({RectificationStatus.ANSWERED}),
+    RectificationStatus.ANSWERED: frozenset({RectificationStatus.OPEN,
+                                             RectificationStatus.CLOSED}),
+    RectificationStatus.CLOSED: frozenset(),
+}
+
+FRAUD_TRANSITIONS: dict[str, frozenset[str]] = {
+    FraudStatus.REPORTED: frozenset({FraudStatus.CONFIRMED, FraudStatus.DISMISSED}),
+    FraudStatus.CONFIRMED: frozenset(),
+    FraudStatus.DISMISSED: frozenset(),
+}
+
+ATTACHMENT_TYPES = list(EvidenceType.values)
+
+
+def _required(value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message)
+    return value
+
+
+def _attach(model: type[Attachment], uploads: Iterable[UploadedFile], actor: User,
+            **parent) -> list[Attachment]:
+    """Store the uploaded files of one record, each checked by content and size (all are
+    checked before any is stored)."""
+    checked = [(upload, check_upload(upload, accepted=ATTACHMENT_TYPES,
+                                     max_bytes=settings.EVIDENCE_MAX_FILE_BYTES))
+               for upload in uploads]
+    stored = []
+    for upload, info in checked:
+        row = model(original_name=info.name, kind=info.kind, size=info.size,
+                    sha256=info.sha256, uploaded_by=actor, **parent)
+        row.file.save(info.name, upload, save=False)
+        try:  # if the database write fails, the stored file must not linger
+            row.save()
+        except Exception:
+            row.file.delete(save=False)
+            raise
+        stored.append(row)
+    return stored
+
+
+def _institution_users(participant: Participant):
+    return User.objects.filter(institution_id=participant.institution_id,
+                               role__in=INSTITUTION_ROLES, is_active=True)
+
+
+def _district_users(participant: Participant):
+    return User.objects.filter(role=Role.DISTRICT_REVIEWER, is_active=True,
+                               district_id=participant.district_review.district_id)
+
+
+# --- Site visits --------------------------------------------------------------------------
+
+def site_visit_record(*, participant: Participant, visited_on: dt.date, visitors: str,
+                      findings: str, uploads: Iterable[UploadedFile] = (),
+                      actor: User) -> SiteVisit:
+    """Record a site visit (实地考察) with its photos or documents."""
+    visitors = _required(visitors, _("Say who went on the visit."))
+    findings = _required(findings, _("Write down what the visit found."))
+    if visited_on > timezone.localdate():
+        raise DomainError(_("A visit cannot be recorded before it takes place."))
+    with transaction.atomic(), acting_as(actor):
+        require_editable(participant.district_review)
+        visit = SiteVisit(participant=participant, visited_on=visited_on, visitors=visitors,
+                          findings=findings, recorded_by=actor)
+        visit.full_clean()
+        visit.save()
+        _attach(SiteVisitFile, uploads, actor, visit=visit)
+    return visit
+
+
+# --- Rectification (整改) -----------------------------------------------------------------
+
+def rectification_set_status(*, rectification: Rectification, to_status: str) -> None:
+    """The one writer of ``Rectification.status``; the caller holds the row lock."""
+    if to_status not in RECTIFICATION_TRANSITIONS[rectification.status]:
+        raise DomainError(_("A rectification notice cannot go from “%(from)s” to “%(to)s”.")
+                          % {"from": RectificationStatus(rectification.status).label,
+                             "to": RectificationStatus(to_status).label})
+    rectification.status = to_status
+    rectification.closed_at = timezone.now() if to_status == RectificationStatus.CLOSED \
+        else None
+    rectification.save(update_fields=["status", "closed_at"])
+
+
+def rectification_issue(*, participant: Participant, problems: str, deadline: dt.date,
+                        actor: User) -> Rectification:
+    """Ask the institution to rectify ``problems`` by ``deadline``; it is notified."""
+    problems = _required(problems, _("List the problems to rectify."))
+    if deadline < timezone.localdate():
+        raise DomainError(_("The deadline cannot be in the past."))
+    with transaction.atomic(), acting_as(actor):
+        require_editable(participant.district_review)
+        notice = Rectification(participant=participant, problems=problems, deadline=deadline,
+                               issued_by=actor)
+        notice.full_clean()
+        notice.save()
+        subject = _("Rectification notice: answer by %(date)s") % {"date": deadline}
+        url = reverse("evaluations:rectification_detail", args=[notice.pk])
+        users = _institution_users(participant)
+        transaction.on_commit(lambda: notify(users=users, subject=subject, body=problems,
+                                             url=url))
+    return notice
+
+
+def _lock_notice(rectification: Rectification) -> Rectification:
+    return Rectification.objects.select_for_update().select_related(
+        "participant__cycle", "participant__district_review").get(pk=rectification.pk)
+
+
+def rectification_answer(*, rectification: Rectification, text: str,
+                         uploads: Iterable[UploadedFile] = (),
+                         actor: User) -> RectificationAnswer:
+    """The institution answers a rectification notice, with files, before its deadline; the
+    district is notified."""
+    text = _required(text, _("Write the answer."))
+    with transaction.atomic(), acting_as(actor):
+        locked = _lock_notice(rectification)
+        if locked.participant.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
+            raise DomainError(_("The preliminary review is over."))
+        if locked.status != RectificationStatus.OPEN:
+            raise DomainError(_("This notice is not waiting for an answer."))
+        if timezone.localdate() > locked.deadline:
+            raise DomainError(_("The deadline (%(date)s) has passed; contact the district "
+                                "science bureau.") % {"date": locked.deadline})
+        answer = RectificationAnswer.objects.create(rectification=locked, text=text,
+                                                    answered_by=actor)
+        _attach(RectificationFile, uploads, actor, answer=answer)
+        rectification_set_status(rectification=locked,
+                                 to_status=RectificationStatus.ANSWERED)
+        subject = _("%(name)s answered a rectification notice") % {
+            "name": locked.participant.institution.name}
+        url = reverse("evaluations:rectification_detail", args=[locked.pk])
+        users = _district_users(locked.participant)
+        transaction.on_commit(lambda: notify(users=users, subject=subject, body=text,
+                                             url=url))
+    rectification.status = locked.status
+    return answer
+
+
+def rectification_decide(*, answer: RectificationAnswer, accepted: bool, comment: str,
+                         actor: User) -> RectificationAnswer:
+    """The reviewer accepts the answer (the notice is closed) or not (it is open again, with
+    the comment saying what is still missing); the institution is notified."""
+    comment = (comment or "").strip()
+    if not accepted and not comment:
+        raise DomainError(_("Say what is still missing."))
+    with transaction.atomic(), acting_as(actor):
+        locked = _lock_notice(answer.rectification)
+        require_editable(locked.participant.district_review)
+        answer = RectificationAnswer.objects.select_for_update().get(pk=answer.pk)
+        if answer.decision != AnswerDecision.PENDING or \
+                locked.status != RectificationStatus.ANSWERED:
+            raise DomainError(_("This answer has already been decided."))
+        answer.decision = AnswerDecision.ACCEPTED if accepted else AnswerDecision.NOT_ACCEPTED
+        answer.decision_comment = comment
+        answer.decided_by, answer.decided_at = actor, timezone.now()
+        answer.save(update_fields=["decision", "decision_comment", "decided_by",
+                                   "decided_at"])
+        rectification_set_status(rectification=locked, to_status=RectificationStatus.CLOSED
+                                 if accepted else RectificationStatus.OPEN)
+        subject = (_("Your rectification was accepted") if accepted else
+                   _("Your rectification was not accepted: please answer again by %(date)s")
+                   % {"date": locked.deadline})
+        url = reverse("evaluations:rectification_detail", args=[locked.pk])
+        users = _institution_users(locked.participant)
+        transaction.on_commit(lambda: notify(users=users, subject=subject, body=comment,
+                                             url=url))
+    return answer
+
+
+# --- Fraud (R8) ---------------------------------------------------------------------------
+
+def fraud_report_set_status(*, report: FraudReport, to_status: str) -> None:
+    """The one writer of ``FraudReport.status``; the caller holds the row lock."""
+    if to_status not in FRAUD_TRANSITIONS[report.status]:
+        raise DomainError(_("This fraud report has already been decided."))
+    report.status = to_status
+    report.save(update_fields=["status"])
+
+
+def fraud_report_file(*, participant: Participant, kind: str, description: str,
+                      uploads: Iterable[UploadedFile] = (), actor: User) -> FraudReport:
+    """The district reports 虚报 or 虚构 (R8) with its evidence; the city decides."""
+    if kind not in FraudKind.values:
+        raise DomainError(_("Choose overstated or fabricated."))
+    description = _required(description, _("Describe what was found."))
+    with transaction.atomic(), acting_as(actor):
+        locked = Participant.objects.select_for_update().select_related(
+            "cycle", "district_review").get(pk=participant.pk)
+        if locked.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
+            raise DomainError(_("The preliminary review is not open."))
+        if locked.fraud_confirmed_at is not None:
+            raise DomainError(_("A fraud finding against this institution is already "
+                                "confirmed."))
+        report = FraudReport.objects.create(participant=locked, kind=kind,
+                                            description=description, reported_by=actor)
+        _attach(FraudEvidenceFile, uploads, actor, report=report)
+        subject = _("Fraud report on %(name)s awaits your decision") % {
+            "name": locked.institution.name}
+        url = reverse("evaluations:fraud_detail", args=[report.pk])
+        admins = User.objects.filter(role=Role.CITY_ADMIN, is_active=True)
+        transaction.on_commit(lambda: notify(users=admins, subject=subject, body=description,
+                                             url=url))
+    return report
+
+
+def fraud_report_decide(*, report: FraudReport, confirm: bool, reason: str, actor: User,
+                        person_name: str = "", person_role: str = "") -> FraudReport:
+    """The city confirms or dismisses a fraud report (R8). Confirmed: the institution is
+    不合格 for the cycle whatever else happens, and a credit record (信用记录) is made against
+    it and the responsible person. The district and the institution are notified."""
+    reason = _required(reason, _("Give the reason for the decision."))
+    if confirm:
+        person_name = _required(person_name, _("Name the responsible person."))
+        person_role = _required(person_role, _("Give the responsible person's role."))
+    with transaction.atomic(), acting_as(actor):
+        locked = FraudReport.objects.select_for_update().select_related(
+            "participant__cycle", "participant__district_review",
+            "participant__institution").get(pk=report.pk)
+        if locked.participant.cycle.status == CycleStatus.FINAL:
+            raise DomainError(_("The results of this cycle are final."))
+        fraud_report_set_status(report=locked, to_status=FraudStatus.CONFIRMED if confirm
+                                else FraudStatus.DISMISSED)
+        locked.decided_by, locked.decided_at = actor, timezone.now()
+        locked.decision_reason = reason
+        locked.save(update_fields=["decided_by", "decided_at", "decision_reason"])
+        participant = locked.participant
+        if confirm:
+            Participant.objects.filter(pk=participant.pk, fraud_confirmed_at__isnull=True) \
+                .update(fraud_confirmed_at=locked.decided_at)
+            CreditRecord.objects.create(
+                institution=participant.institution, cycle=participant.cycle,
+                fraud_report=locked, person_name=person_name, person_role=person_role,
+                finding=f"{locked.get_kind_display()}: {locked.description}",
+                recorded_on=timezone.localdate(), recorded_by=actor)
+            subject = _("Fraud confirmed: %(name)s is unqualified in the %(year)s evaluation") \
+                % {"name": participant.institution.name, "year": participant.cycle.year}
+        else:
+            subject = _("Fraud report on %(name)s dismissed") % {
+                "name": participant.institution.name}
+        users = list(_district_users(participant))
+        if confirm:
+            users += list(_institution_users(participant))
+        transaction.on_commit(lambda: notify(users=users, subject=subject, body=reason))
+    report.status = locked.status
+    return locked
