@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from institutions.audit import acting_as
@@ -154,7 +154,7 @@ def rectification_issue(*, participant: Participant, problems: str, deadline: dt
 
 
 def _lock_notice(rectification: Rectification) -> Rectification:
-    return Rectification.objects.select_for_update().select_related(
+    return Rectification.objects.select_for_update(of=("self",)).select_related(
         "participant__cycle", "participant__district_review").get(pk=rectification.pk)
 
 
@@ -173,8 +173,9 @@ def rectification_answer(*, rectification: Rectification, text: str,
         if timezone.localdate() > locked.deadline:
             raise DomainError(_("The deadline (%(date)s) has passed; contact the district "
                                 "science bureau.") % {"date": locked.deadline})
-        answer = RectificationAnswer.objects.create(rectification=locked, text=text,
-                                                    answered_by=actor)
+        answer = RectificationAnswer(rectification=locked, text=text, answered_by=actor)
+        answer.full_clean()
+        answer.save()
         _attach(RectificationFile, uploads, actor, answer=answer)
         rectification_set_status(rectification=locked,
                                  to_status=RectificationStatus.ANSWERED)
@@ -189,12 +190,17 @@ def rectification_answer(*, rectification: Rectification, text: str,
 
 
 def rectification_decide(*, answer: RectificationAnswer, accepted: bool, comment: str,
-                         actor: User) -> RectificationAnswer:
+                         actor: User, new_deadline: dt.date | None = None
+                         ) -> RectificationAnswer:
     """The reviewer accepts the answer (the notice is closed) or not (it is open again, with
-    the comment saying what is still missing); the institution is notified."""
+    the comment saying what is still missing, and ``new_deadline`` if given — required when
+    the old one has passed, or the institution could not answer again); the institution is
+    notified."""
     comment = (comment or "").strip()
     if not accepted and not comment:
         raise DomainError(_("Say what is still missing."))
+    if new_deadline is not None and new_deadline < timezone.localdate():
+        raise DomainError(_("The deadline cannot be in the past."))
     with transaction.atomic(), acting_as(actor):
         locked = _lock_notice(answer.rectification)
         require_editable(locked.participant.district_review)
@@ -207,6 +213,14 @@ def rectification_decide(*, answer: RectificationAnswer, accepted: bool, comment
         answer.decided_by, answer.decided_at = actor, timezone.now()
         answer.save(update_fields=["decision", "decision_comment", "decided_by",
                                    "decided_at"])
+        if not accepted:
+            if new_deadline is not None:
+                locked.deadline = new_deadline
+                locked.save(update_fields=["deadline"])
+            elif locked.deadline < timezone.localdate():
+                raise DomainError(_("The deadline (%(date)s) has passed: give a new deadline "
+                                    "for the institution's next answer.")
+                                  % {"date": locked.deadline})
         rectification_set_status(rectification=locked, to_status=RectificationStatus.CLOSED
                                  if accepted else RectificationStatus.OPEN)
         subject = (_("Your rectification was accepted") if accepted else
@@ -236,15 +250,17 @@ def fraud_report_file(*, participant: Participant, kind: str, description: str,
         raise DomainError(_("Choose overstated or fabricated."))
     description = _required(description, _("Describe what was found."))
     with transaction.atomic(), acting_as(actor):
-        locked = Participant.objects.select_for_update().select_related(
+        locked = Participant.objects.select_for_update(of=("self",)).select_related(
             "cycle", "district_review").get(pk=participant.pk)
         if locked.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
             raise DomainError(_("The preliminary review is not open."))
         if locked.fraud_confirmed_at is not None:
             raise DomainError(_("A fraud finding against this institution is already "
                                 "confirmed."))
-        report = FraudReport.objects.create(participant=locked, kind=kind,
-                                            description=description, reported_by=actor)
+        report = FraudReport(participant=locked, kind=kind, description=description,
+                             reported_by=actor)
+        report.full_clean()
+        report.save()
         _attach(FraudEvidenceFile, uploads, actor, report=report)
         subject = _("Fraud report on %(name)s awaits your decision") % {
             "name": locked.institution.name}
@@ -265,7 +281,7 @@ def fraud_report_decide(*, report: FraudReport, confirm: bool, reason: str, acto
         person_name = _required(person_name, _("Name the responsible person."))
         person_role = _required(person_role, _("Give the responsible person's role."))
     with transaction.atomic(), acting_as(actor):
-        locked = FraudReport.objects.select_for_update().select_related(
+        locked = FraudReport.objects.select_for_update(of=("self",)).select_related(
             "participant__cycle", "participant__district_review",
             "participant__institution").get(pk=report.pk)
         if locked.participant.cycle.status == CycleStatus.FINAL:
@@ -279,11 +295,15 @@ def fraud_report_decide(*, report: FraudReport, confirm: bool, reason: str, acto
         if confirm:
             Participant.objects.filter(pk=participant.pk, fraud_confirmed_at__isnull=True) \
                 .update(fraud_confirmed_at=locked.decided_at)
-            CreditRecord.objects.create(
+            with translation.override(settings.LANGUAGE_CODE):  # a record, not a page
+                kind = str(FraudKind(locked.kind).label)
+            record = CreditRecord(
                 institution=participant.institution, cycle=participant.cycle,
                 fraud_report=locked, person_name=person_name, person_role=person_role,
-                finding=f"{locked.get_kind_display()}: {locked.description}",
-                recorded_on=timezone.localdate(), recorded_by=actor)
+                finding=f"{kind}: {locked.description}", recorded_on=timezone.localdate(),
+                recorded_by=actor)
+            record.full_clean()
+            record.save()
             subject = _("Fraud confirmed: %(name)s is unqualified in the %(year)s evaluation") \
                 % {"name": participant.institution.name, "year": participant.cycle.year}
         else:
