@@ -132,7 +132,8 @@ def district_reviews_for_user(user: User, cycle: Cycle | None = None
 def participants_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Participant]:
     """Participants the user may review or read: the city all, a district its own."""
     qs = Participant.objects.select_related(
-        "cycle__policy_version", "district_review__district", "institution",
+        "cycle__policy_version", "district_review__district", "district_review__cycle",
+        "institution",
         "submission__cluster")
     if cycle is not None:
         qs = qs.filter(cycle=cycle)

@@ -194,11 +194,12 @@ def claim_review_save(*, participant: Participant, indicator: Indicator, verdict
     if verdict and verdict not in ClaimVerdict.values:
         raise DomainError(_("Choose supported or not supported."))
     comment = (comment or "").strip()
-    value = _parse_points(score, indicator.points)
     if verdict == ClaimVerdict.NOT_SUPPORTED:
         if not comment:
             raise DomainError(_("Say why the claim is not supported."))
         value = None  # R3: a claim not supported is excluded from scoring
+    else:
+        value = _parse_points(score, indicator.points)
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
