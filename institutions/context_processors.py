@@ -10,7 +10,13 @@ from .enums import Role
 from .models import Notification
 
 # Pages a link stands for besides those under its own URL (the longest match is highlighted).
-_ALSO = {"evaluations:progress_current": re.compile(r"^/cycles/\d+/progress")}
+_ALSO = {
+    "evaluations:progress_current": re.compile(r"^/cycles/\d+/progress"),
+    # The stage's pages outside /preliminary/ belong to the 初评 link (the city's dashboard,
+    # the district's notices and fraud reports).
+    "evaluations:review_home": re.compile(
+        r"^/(cycles/\d+/preliminary|rectifications|rectification-files|fraud-reports|fraud-files)"),
+}
 
 # (label, url name, permission) — a link shows only to users holding the permission.
 _NAV = [
@@ -21,6 +27,13 @@ _NAV = [
     (_("Evaluation cycles"), "evaluations:cycle_list", "evaluations.view_cycle"),
     (_("Policy versions"), "evaluations:policy_list", "evaluations.view_policyversion"),
     (_("Self-evaluation progress"), "evaluations:progress_current", "evaluations.view_progress"),
+    # Stage 2: the district's review (初评) or, for city staff, the city's dashboard of it.
+    (_("Preliminary review"), "evaluations:review_home", "evaluations.view_preliminary"),
+    (_("Rectification notices"), "evaluations:rectification_list",
+     "evaluations.list_own_rectifications"),
+    # Fraud reports are reached from the dashboards and the credit records (and the
+    # notifications): the bar stays one line for the city.
+    (_("Credit records"), "evaluations:credit_record_list", "evaluations.view_credit_records"),
     (_("Audit log"), "audit_log", "institutions.view_audit_log"),
 ]
 

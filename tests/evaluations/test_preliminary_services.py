@@ -231,3 +231,51 @@ def test_closing_needs_every_district_accepted_then_closes_the_stage(cycle, gulo
     services.district_review_accept(district_review=other, actor=city)
     assert services.preliminary_review_close(cycle=cycle, actor=city) == 5
     assert cycle.stages.get(stage=CycleStatus.PRELIMINARY_REVIEW).is_closed
+
+
+R4_EXAMPLES = [(1, (1, 0, 0)), (2, (1, 1, 0)), (3, (2, 1, 0)), (5, (2, 2, 1)), (7, (3, 3, 1)),
+               (11, (6, 4, 1)), (15, (7, 6, 2))]
+
+
+@pytest.mark.parametrize(("n", "sizes"), R4_EXAMPLES)
+def test_submission_stores_exactly_the_r4_groups(n, sizes, users, default_policy,
+                                                 private_media, yunlong):
+    """rules.md R4 examples: a district of n participants submits groups of exactly these
+    sizes (云龙区 holds ``other_institution`` plus n − 1 more)."""
+    reviewer = users["district_reviewer_other"]
+    add_institutions(yunlong, n - 1)
+    cycle = open_preliminary_review(users["city_admin"])
+    review = district_review(cycle, yunlong)
+    for k, participant in enumerate(review.participants.order_by("pk")):
+        score_directly(participant, 90 - k)
+    rank_by_score(review, reviewer)
+    summary = _generated(review, reviewer)
+    services.summary_scan_upload(summary=summary, upload=upload("盖章.pdf"), actor=reviewer)
+    services.district_review_submit(district_review=review, actor=reviewer)
+    groups = list(review.participants.order_by("rank").values_list("group", flat=True))
+    assert (groups.count("A"), groups.count("B"), groups.count("C")) == sizes
+    assert groups == sorted(groups)
+
+
+def test_submission_refused_until_equal_scores_are_ordered_explicitly(cycle, gulou, reviewer):
+    review, ps = scored(cycle, gulou, [90, 80, 80, 70])
+    rank_by_score(review, reviewer, confirm_ties=False)
+    summary = _generated(review, reviewer)
+    services.summary_scan_upload(summary=summary, upload=upload("盖章.pdf"), actor=reviewer)
+    with pytest.raises(DomainError, match=ps[1].institution.name):
+        services.district_review_submit(district_review=review, actor=reviewer)
+
+
+def test_submission_refused_when_a_group_does_not_follow_the_rank(cycle, gulou, reviewer):
+    review = ready_district(cycle, gulou, reviewer)
+    Participant.objects.filter(district_review=review, rank=4).update(group="A")
+    with pytest.raises(DomainError):
+        services.district_review_submit(district_review=review, actor=reviewer)
+
+
+def test_a_changed_score_asks_again_for_the_order_of_equal_scores(cycle, gulou, reviewer):
+    review, ps = scored(cycle, gulou, [90, 80, 80, 70])
+    rank_by_score(review, reviewer)
+    score_directly(Participant.objects.get(pk=ps[3].pk), 80)
+    assert Participant.objects.get(pk=ps[3].pk).tie_confirmed is False
+    assert any(ps[3].institution.name in p for p in services.district_ranking_problems(review))

@@ -336,12 +336,17 @@ def test_home_institution_account_sees_its_own_institution(as_user, users, role,
 
 @pytest.mark.parametrize("role, links", [
     ("city_admin", ["institutions:list", "evaluations:cycle_list", "evaluations:policy_list",
-                    "evaluations:progress_current", "audit_log"]),
+                    "evaluations:progress_current", "evaluations:review_home",
+                    "evaluations:credit_record_list", "audit_log"]),
     ("panel_organiser", ["institutions:list", "evaluations:cycle_list",
-                         "evaluations:policy_list", "evaluations:progress_current"]),
-    ("district_reviewer", ["institutions:list", "evaluations:progress_current"]),
-    ("institution_filer", ["institutions:mine", "evaluations:my_submission"]),
-    ("institution_admin", ["institutions:mine", "evaluations:my_submission"]),
+                         "evaluations:policy_list", "evaluations:progress_current",
+                         "evaluations:review_home", "evaluations:credit_record_list"]),
+    ("district_reviewer", ["institutions:list", "evaluations:progress_current",
+                           "evaluations:review_home"]),
+    ("institution_filer", ["institutions:mine", "evaluations:my_submission",
+                           "evaluations:rectification_list"]),
+    ("institution_admin", ["institutions:mine", "evaluations:my_submission",
+                           "evaluations:rectification_list"]),
     ("expert", []),
 ])
 def test_navigation_shows_links_of_role(as_user, users, role, links):
@@ -378,3 +383,16 @@ def test_navigation_highlights_the_longest_matching_link(admin):
 
     active = [link["name"] for link in response.context["nav_links"] if link["active"]]
     assert active == ["evaluations:progress_current"]
+
+
+@pytest.mark.parametrize("path", ["/cycles/2025/preliminary/", "/fraud-reports/",
+                                  "/preliminary/"])
+def test_navigation_highlights_the_preliminary_review_on_its_pages(admin_user, path):
+    from django.test import RequestFactory
+
+    from institutions.context_processors import navigation
+
+    request = RequestFactory().get(path)
+    request.user = admin_user
+    active = [link["name"] for link in navigation(request)["nav_links"] if link["active"]]
+    assert active == ["evaluations:review_home"]
