@@ -74,7 +74,8 @@ def district_summary(district_review: DistrictReview) -> DistrictSummary:
             status=RectificationStatus.CLOSED).order_by("deadline", "pk"):
         rectifications[notice.participant_id].append(
             f"{notice.deadline:%Y-%m-%d}: {notice.problems}")
-    sizes = district_split(len(ids))
+    sizes = district_split(len(ids),
+                           district_review.cycle.policy_version.as_params().district_shares)
     rows = tuple(
         SummaryRow(rank=p.rank, credit_code=p.institution.credit_code, name=p.institution.name,
                    cluster=p.submission.cluster.name, score=p.score, group=p.group,
