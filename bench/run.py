@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 from bench import (  # noqa: E402
     bench_dashboard,
     bench_import,
+    bench_preliminary,
     bench_self_evaluation,
     bench_simulate,
     bench_upload,
@@ -30,6 +31,8 @@ def main() -> int:
     bench_upload.main()
     print("\n== city dashboard: 20,000 institutions ==", flush=True)
     bench_dashboard.main()
+    print("\n== preliminary review: a district of 2,000 ==", flush=True)
+    bench_preliminary.main()
     return status or 0
 
 

@@ -1,0 +1,81 @@
+"""Rendering the district's preliminary review summary (Art 10) as a PDF: the ranked table
+with the group sizes of R4, the document number and the block the district signs and seals.
+
+A district may have thousands of participants: the table is rendered in chunks, in parallel
+processes, and merged (``reports.pdf.render_pdf_in_chunks``).
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from reports.pdf import render_pdf_in_chunks
+
+from ..enums import ReportStatus
+from ..models import DistrictSummaryFile
+from ..summary import DistrictSummary, district_summary
+from ..summary_export import COLUMNS, summary_cells, summary_sizes_line, summary_title
+
+logger = logging.getLogger(__name__)
+
+STYLESHEET = settings.BASE_DIR / "static" / "css" / "summary-pdf.css"
+# Rows per WeasyPrint document. A worker's memory grows with its chunk (some 130 MB at 100
+# rows, fonts included): two workers and this process stay under 400 MB; each document also
+# costs a tenth of a second (its fonts are subset and embedded), so chunks are not smaller.
+CHUNK_ROWS = 100
+WORKERS = 2  # processes: this machine's cores; WeasyPrint is CPU-bound
+
+
+def _set(summary_id: int, **fields) -> None:
+    DistrictSummaryFile.objects.filter(pk=summary_id).update(**fields)
+
+
+def summary_render(*, summary_id: int) -> DistrictSummaryFile:
+    """Render the summary in the site's language (Chinese), whoever queued it and wherever
+    it runs."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _summary_render(summary_id=summary_id)
+
+
+def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
+    """Render the PDF of the summary of its district review as it is now and store it,
+    updating the progress as each chunk is done. A failure is recorded on the summary (the
+    page shows it and offers to try again); it is not raised again."""
+    summary = DistrictSummaryFile.objects.select_related(
+        "district_review__cycle", "district_review__district").get(pk=summary_id)
+    _set(summary_id, status=ReportStatus.RUNNING, progress=5, error="")
+    try:
+        content = district_summary(summary.district_review)
+        pdf = summary_pdf(content, document_number=summary.document_number,
+                          progress=lambda p: _set(summary_id, progress=p))
+        name = _("preliminary-review-summary-%(year)s-%(district)s.pdf") % {
+            "year": content.year, "district": content.district}
+        summary.file.save(name, ContentFile(pdf), save=False)
+        summary.status, summary.progress, summary.error = ReportStatus.DONE, 100, ""
+        summary.save(update_fields=["file", "status", "progress", "error"])
+    except Exception as exc:  # the page shows the failure; the user can try again
+        logger.exception("rendering district summary %s failed", summary_id)
+        _set(summary_id, status=ReportStatus.FAILED, error=str(exc)[:2000])
+        summary.refresh_from_db()
+    return summary
+
+
+def summary_pdf(content: DistrictSummary, *, document_number: str, progress=None,
+                chunk_rows: int = CHUNK_ROWS, workers: int = WORKERS) -> bytes:
+    """The PDF of ``content`` in the active language: A4 landscape, the title, document
+    number, date and R4 group sizes, the ranked table (its header repeated on every page),
+    page numbers, and the signature and seal block at the end."""
+    rows = [(row.fraud, summary_cells(content, row)) for row in content.rows]
+    context = {
+        "title": summary_title(content), "document_number": document_number,
+        "generated_on": timezone.localdate(), "sizes_line": summary_sizes_line(content),
+        "columns": [str(title) for title, _width in COLUMNS],
+    }
+    return render_pdf_in_chunks(
+        "reports/district_summary.html", context, rows, chunk_size=chunk_rows,
+        stylesheet=STYLESHEET, page_numbers_template="reports/_district_summary_page_numbers.html",
+        workers=workers, progress=progress)
