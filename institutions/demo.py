@@ -117,6 +117,11 @@ def demo_accounts() -> list[tuple[str, str, dict]]:
     gulou_institution = Institution.objects.filter(district=gulou).order_by("credit_code").first()
     yunlong_institution = Institution.objects.filter(district=yunlong).order_by(
         "credit_code").first()
+    # In the 2025 cohort (filed in an odd year up to 2023, R1): the demo's preliminary review
+    # sends this institution a rectification notice (evaluations.demo_preliminary).
+    gulou_2025_institution = next(
+        (i for i in Institution.objects.filter(district=gulou).order_by("credit_code")
+         if i.filing_date.year % 2 == 1 and i.filing_date.year <= 2023), None)
     return [
         ("city_admin", Role.CITY_ADMIN, {"full_name": "市科技局 科研条件处"}),
         ("organiser", Role.PANEL_ORGANISER, {"full_name": "市科技情报研究所"}),
@@ -131,6 +136,8 @@ def demo_accounts() -> list[tuple[str, str, dict]]:
                                                 "full_name": "单位管理员"}),
         ("inst_filer_yunlong", Role.INSTITUTION_FILER, {"institution": yunlong_institution,
                                                         "full_name": "填报人（云龙区）"}),
+        ("inst_filer_2025", Role.INSTITUTION_FILER, {"institution": gulou_2025_institution,
+                                                     "full_name": "填报人（2025年度参评）"}),
     ]
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from evaluations import demo as evaluations_demo
+from evaluations import demo_preliminary
 from institutions import demo
 
 
@@ -11,5 +12,7 @@ class Command(BaseCommand):
         created = demo.seed_registry()
         logins = demo.seed_accounts()
         evaluations_demo.seed_cycle()  # the 2026 cycle, self-evaluation open, a mix of reports
+        # The 2025 cycle in its preliminary review, the districts in every state (issue 4).
+        demo_preliminary.seed_preliminary()
         self.stdout.write(f"demo data: {created} institutions created, "
                           f"{len(logins)} demo accounts ready")
