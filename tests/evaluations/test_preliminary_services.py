@@ -95,7 +95,7 @@ def test_claim_score_outside_the_points_is_refused(cycle, gulou, reviewer, score
 def test_not_supported_needs_a_comment(cycle, gulou, reviewer):
     participant = district_review(cycle, gulou).participants.first()
     indicator = Indicator.objects.filter(category__cycle=cycle).first()
-    with pytest.raises(DomainError, match="not supported|不予支持|不支持"):
+    with pytest.raises(DomainError, match="not supported|不予采纳"):
         services.claim_review_save(participant=participant, indicator=indicator,
                                    verdict=ClaimVerdict.NOT_SUPPORTED, score="", comment=" ",
                                    revision=0, actor=reviewer)
