@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
@@ -36,7 +35,6 @@ from ..enums import (
     ClaimVerdict,
     CycleStatus,
     DistrictReviewStatus,
-    EvidenceType,
     ReportStatus,
     SubmissionStatus,
 )
@@ -51,7 +49,7 @@ from ..models import (
 )
 from ..summary import district_summary
 from .cycles import cycle_stage_close
-from .self_evaluation import check_upload
+from .self_evaluation import check_scan, scan_attach
 
 DISTRICT_REVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     DistrictReviewStatus.NOT_STARTED: frozenset({DistrictReviewStatus.IN_REVIEW}),
@@ -366,18 +364,10 @@ def summary_request(*, district_review: DistrictReview, actor: User) -> District
 def summary_scan_upload(*, summary: DistrictSummaryFile, upload: UploadedFile,
                         actor: User) -> DistrictSummaryFile:
     """Attach the stamped scan (盖章) of a generated summary."""
-    checked = check_upload(upload, accepted=[EvidenceType.PDF, EvidenceType.JPEG,
-                                             EvidenceType.PNG],
-                           max_bytes=settings.EVIDENCE_MAX_FILE_BYTES)
+    checked = check_scan(upload)
     with transaction.atomic(), acting_as(actor):
         require_editable(summary.district_review)
-        if summary.status != ReportStatus.DONE:
-            raise DomainError(_("The summary is not generated yet."))
-        summary.scan.save(checked.name, upload, save=False)
-        summary.scan_name, summary.scan_kind, summary.scan_size = (checked.name, checked.kind,
-                                                                   checked.size)
-        summary.scan_uploaded_at, summary.scan_uploaded_by = timezone.now(), actor
-        summary.save()
+        scan_attach(document=summary, checked=checked, upload=upload, actor=actor)
     return summary
 
 

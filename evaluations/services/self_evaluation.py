@@ -40,6 +40,7 @@ from ..models import (
     Submission,
     SubmissionVersion,
 )
+from ..models.files import GeneratedPdf
 from .cycles import cycle_stage_close
 
 SUBMISSION_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -301,20 +302,33 @@ def report_request(*, submission: Submission, actor: User) -> ReportFile:
     return report
 
 
+SCAN_TYPES = [EvidenceType.PDF, EvidenceType.JPEG, EvidenceType.PNG]
+
+
+def check_scan(upload: UploadedFile) -> CheckedUpload:
+    """A stamped scan is a PDF or an image, checked by content and size."""
+    return check_upload(upload, accepted=SCAN_TYPES, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES)
+
+
+def scan_attach(*, document: GeneratedPdf, checked: CheckedUpload, upload: UploadedFile,
+                actor: User) -> None:
+    """Store the stamped scan (盖章) of a generated document (a report or a district
+    summary); the caller holds the lock of what the document belongs to."""
+    if document.status != ReportStatus.DONE:
+        raise DomainError(_("The document is not generated yet."))
+    document.scan.save(checked.name, upload, save=False)
+    document.scan_name, document.scan_kind, document.scan_size = (checked.name, checked.kind,
+                                                                  checked.size)
+    document.scan_uploaded_at, document.scan_uploaded_by = timezone.now(), actor
+    document.save()
+
+
 def report_scan_upload(*, report: ReportFile, upload: UploadedFile, actor: User) -> ReportFile:
     """Attach the stamped scan (盖章) of a generated report."""
-    checked = check_upload(upload, accepted=[EvidenceType.PDF, EvidenceType.JPEG,
-                                             EvidenceType.PNG],
-                           max_bytes=settings.EVIDENCE_MAX_FILE_BYTES)
+    checked = check_scan(upload)
     with transaction.atomic(), acting_as(actor):
         _require_editable(_locked(report.submission))
-        if report.status != ReportStatus.DONE:
-            raise DomainError(_("The report is not generated yet."))
-        report.scan.save(checked.name, upload, save=False)
-        report.scan_name, report.scan_kind, report.scan_size = (checked.name, checked.kind,
-                                                                checked.size)
-        report.scan_uploaded_at, report.scan_uploaded_by = timezone.now(), actor
-        report.save()
+        scan_attach(document=report, checked=checked, upload=upload, actor=actor)
     return report
 
 

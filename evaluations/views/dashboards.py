@@ -329,9 +329,9 @@ def _progress_chart(rows: list[ReviewProgress]) -> dict:
         "links": [reverse("evaluations:district_dashboard", args=[row.review.pk])
                   for row in rows],
         "series": [
-            {"key": "reviewed", "label": _("Fully reviewed"),
+            {"status": "reviewed", "label": _("Fully reviewed"),
              "data": [row.reviewed for row in rows]},
-            {"key": "remaining", "label": _("Not fully reviewed"),
+            {"status": "remaining", "label": _("Not fully reviewed"),
              "data": [row.n - row.reviewed for row in rows]},
         ],
     }

@@ -22,13 +22,16 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // Self-evaluation progress: <canvas data-progress-chart data-chart-source="ID"> draws one
-// stacked bar per district or cluster from {labels, links, series: [{status, label, data}]};
+// stacked bar per district or cluster from {labels, links, series: [{status, label, data}]}
+// (self-evaluation statuses, or reviews done and not done in the preliminary review);
 // clicking a bar opens the list of that row (the table beside it has the same links).
 const PROGRESS_COLOURS = {
   not_started: "#adb5bd",
   in_progress: "#ffc107",
   submitted: "#198754",
   not_participating: "#dc3545",
+  reviewed: "#198754",
+  remaining: "#adb5bd",
 };
 
 document.addEventListener("DOMContentLoaded", () => {

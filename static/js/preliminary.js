@@ -4,10 +4,8 @@
 // <canvas data-score-histogram>: the district's preliminary scores, one bar per 10 points,
 //   from {bins: [{from, to, count}], cuts: [{score, label}], label}; a dashed red line marks
 //   where group A ends and where group B ends (R4).
-// <canvas data-review-progress-chart>: one stacked bar per district from
-//   {labels, links, series: [{key, label, data}]}; clicking a bar opens that district.
+// (The city's progress chart per district is a data-progress-chart of charts.js.)
 (() => {
-  const COLOURS = { reviewed: "#198754", remaining: "#adb5bd" };
   const CUT_COLOUR = "#dc3545";
 
   function readData(canvas) {
@@ -77,38 +75,8 @@
     });
   }
 
-  function reviewProgress(canvas) {
-    const data = readData(canvas);
-    new Chart(canvas, {
-      type: "bar",
-      data: {
-        labels: data.labels,
-        datasets: data.series.map((series) => ({
-          label: series.label,
-          data: series.data,
-          backgroundColor: COLOURS[series.key] || "#6c757d",
-        })),
-      },
-      options: {
-        indexAxis: "y",
-        maintainAspectRatio: false,
-        scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } },
-        plugins: { legend: { position: "bottom" } },
-        onClick: (event, elements) => {
-          if (elements.length && data.links[elements[0].index]) {
-            window.location.href = data.links[elements[0].index];
-          }
-        },
-        onHover: (event, elements) => {
-          event.native.target.style.cursor = elements.length ? "pointer" : "default";
-        },
-      },
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", () => {
     if (typeof Chart === "undefined") return;
     document.querySelectorAll("canvas[data-score-histogram]").forEach(scoreHistogram);
-    document.querySelectorAll("canvas[data-review-progress-chart]").forEach(reviewProgress);
   });
 })();

@@ -253,7 +253,7 @@ def test_scan_of_a_report_not_generated_is_refused(submission, filer):
     report = generated_report(submission, filer)
     report.status = ReportStatus.RUNNING
     report.save()
-    with pytest.raises(DomainError, match="not generated yet"):
+    with pytest.raises(DomainError, match="not generated yet|尚未生成"):
         report_scan_upload(report=report, upload=upload("扫描.pdf"), actor=filer)
 
 
