@@ -58,7 +58,9 @@ def summary_cells(summary: DistrictSummary, row: SummaryRow) -> tuple:
     marked under the name."""
     name = row.name
     if row.fraud:
-        name = f"{name}\n{_('(fraud confirmed)')}"
+        # Outside the f-string: xgettext does not look inside one.
+        marker = _("Fraud confirmed: unqualified (R8)")
+        name = f"{name}\n{marker}"
     opinion = row.opinion.strip()
     if row.not_supported:
         lines = [_("Claims not supported:"), *row.not_supported]
