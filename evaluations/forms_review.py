@@ -66,6 +66,8 @@ class ParticipantCommentForm(forms.Form):
 
     comment = forms.CharField(label=_("Overall opinion"), required=False, max_length=20000,
                               widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}))
+    # The opinion as the page showed it: a save over someone else's newer text is refused.
+    loaded = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
 
 class OptionalMultipleFileField(MultipleFileField):

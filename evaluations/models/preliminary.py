@@ -89,6 +89,11 @@ class Participant(models.Model):
     reviewed = models.PositiveSmallIntegerField(_("claims reviewed"), default=0,
                                                 editable=False)
     comment = models.TextField(_("reviewer's opinion"), blank=True)
+    comment_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+", editable=False,
+                                   verbose_name=_("opinion written by"))
+    comment_at = models.DateTimeField(_("opinion written at"), null=True, blank=True,
+                                      editable=False)
     rank = models.PositiveIntegerField(_("district rank"), null=True, blank=True,
                                        editable=False)
     rank_reason = models.TextField(_("reason for the place"), blank=True, editable=False)

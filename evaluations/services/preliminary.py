@@ -222,14 +222,27 @@ def claim_review_save(*, participant: Participant, indicator: Indicator, verdict
     return claim
 
 
-def participant_comment_save(*, participant: Participant, comment: str,
-                             actor: User) -> Participant:
-    """The reviewer's overall opinion of a report (printed in the summary)."""
+def participant_comment_save(*, participant: Participant, comment: str, actor: User,
+                             loaded: str | None = None) -> Participant:
+    """The reviewer's overall opinion of a report (printed in the summary).
+
+    ``loaded`` is the opinion as the page showed it: if another reviewer changed it since,
+    ``ReviewConflict`` says who and what it reads now, and nothing is written.
+    """
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if loaded is not None and locked.comment != loaded.strip():
+            raise ReviewConflict(_(
+                "%(who)s changed the opinion at %(time)s after you opened the page; it now "
+                "reads: “%(text)s”. Your text was not saved: it is kept below, save again to "
+                "replace theirs.") % {
+                "who": locked.comment_by or _("another reviewer"),
+                "time": timezone.localtime(locked.comment_at).strftime("%H:%M:%S")
+                if locked.comment_at else "", "text": locked.comment})
         locked.comment = (comment or "").strip()
-        locked.save(update_fields=["comment"])
+        locked.comment_by, locked.comment_at = actor, timezone.now()
+        locked.save(update_fields=["comment", "comment_by", "comment_at"])
     participant.comment = locked.comment
     return locked
 

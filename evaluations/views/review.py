@@ -206,7 +206,7 @@ def review_page_context(request, participant: Participant, *,
         "sheet": review_sheet(participant, can_review=can_review, bound=bound, error=error,
                               conflict=conflict),
         "comment_form": comment_form or ParticipantCommentForm(
-            initial={"comment": participant.comment}),
+            initial={"comment": participant.comment, "loaded": participant.comment}),
         "visits": visits,
         "rectifications": list(participant.rectifications.all()),
         "fraud_reports": list(participant.fraud_reports.all()),
@@ -357,10 +357,20 @@ class ParticipantCommentView(ParticipantMixin, View):
         if not form.is_valid():
             return self.page(422, comment_form=form, comment_error=_(
                 "The opinion is too long."))
+        loaded = request.POST.get("loaded")  # absent from an older page: no check
         try:
             services.participant_comment_save(participant=participant,
                                               comment=form.cleaned_data["comment"],
+                                              loaded=form.cleaned_data["loaded"]
+                                              if loaded is not None else None,
                                               actor=request.user)
+        except services.ReviewConflict as exc:
+            participant.refresh_from_db(fields=["comment"])
+            # The typed text stays; a second save now deliberately replaces the newer one.
+            form = ParticipantCommentForm(data={"comment": form.cleaned_data["comment"],
+                                                "loaded": participant.comment})
+            form.is_valid()
+            return self.page(409, comment_form=form, comment_error=str(exc))
         except DomainError as exc:
             return self.page(422, comment_form=form, comment_error=str(exc))
         messages.success(request, _("The overall opinion was saved."))

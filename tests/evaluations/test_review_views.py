@@ -386,6 +386,27 @@ def test_opinion_is_saved_and_shown(client, participant):
         review_url(participant)).content.decode()
 
 
+def test_second_reviewer_saving_the_opinion_from_an_old_page_is_refused(
+        client, client_for, colleague, participant):
+    """Two reviewers open the page on the same (empty) opinion; the second save does not
+    silently replace the first: it is refused, names who wrote what, keeps the typed text,
+    and a second, deliberate save replaces it."""
+    url = reverse("evaluations:participant_comment", args=[participant.pk])
+    other = english_client(client_for, colleague)
+    assert client.post(url, {"comment": "材料齐全", "loaded": ""}).status_code == 302
+    response = other.post(url, {"comment": "建议实地核查", "loaded": ""})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "gulou" in html and "材料齐全" in html and "建议实地核查</textarea>" in html
+    participant.refresh_from_db()
+    assert (participant.comment, participant.comment_by.username) == ("材料齐全", "gulou")
+    # The re-rendered form now carries the newer text as loaded: saving again is deliberate.
+    assert 'name="loaded" value="材料齐全"' in html
+    assert other.post(url, {"comment": "建议实地核查", "loaded": "材料齐全"}).status_code == 302
+    participant.refresh_from_db()
+    assert (participant.comment, participant.comment_by) == ("建议实地核查", colleague)
+
+
 def test_opinion_refused_when_locked_keeps_the_text(client, participant):
     DistrictReview.objects.filter(pk=participant.district_review_id).update(
         status=DistrictReviewStatus.ACCEPTED)
