@@ -7,12 +7,15 @@ import datetime as dt
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .enums import FraudKind
+from .enums import FraudKind, FraudStatus, RectificationStatus
 from .evidence import EXTENSIONS
 from .forms_self_evaluation import MultipleFileField
+from .models import FraudReport, Rectification
 from .services.findings import ATTACHMENT_TYPES
 
 # A prefill for the credit record, stored as written: the record is a Chinese document kept
@@ -171,3 +174,36 @@ class CreditRecordFilterForm(forms.Form):
 
     def chosen_year(self) -> int | None:
         return self.cleaned_data.get("year") if self.is_valid() else None
+
+
+class RectificationFilterForm(forms.Form):
+    OVERDUE = "overdue"
+
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, data) -> None:
+        super().__init__(data)
+        self.fields["status"].choices = [("", gettext("All statuses")),
+                                         *RectificationStatus.choices,
+                                         (self.OVERDUE, gettext("Overdue"))]
+
+    def apply(self, qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
+        status = self.cleaned_data.get("status") if self.is_valid() else ""
+        if status == self.OVERDUE:
+            return qs.filter(status=RectificationStatus.OPEN,
+                             deadline__lt=timezone.localdate())
+        return qs.filter(status=status) if status else qs
+
+
+class FraudFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, data) -> None:
+        super().__init__(data)
+        self.fields["status"].choices = [("", gettext("All statuses")), *FraudStatus.choices]
+
+    def apply(self, qs: QuerySet[FraudReport]) -> QuerySet[FraudReport]:
+        status = self.cleaned_data.get("status") if self.is_valid() else ""
+        return qs.filter(status=status) if status else qs

@@ -10,16 +10,14 @@ is a service of ``services.findings``; a refusal is shown with what the user typ
 """
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -31,9 +29,11 @@ from ..enums import AnswerDecision, CycleStatus, FraudStatus, RectificationStatu
 from ..forms_findings import (
     CreditRecordFilterForm,
     FraudDecisionForm,
+    FraudFilterForm,
     FraudReportForm,
     RectificationAnswerForm,
     RectificationDecisionForm,
+    RectificationFilterForm,
     RectificationForm,
 )
 from ..models import (
@@ -243,25 +243,6 @@ class RectificationCreateView(ParticipantMixin, FormView):
         return redirect("evaluations:participant_review", pk=participant.pk)
 
 
-class RectificationFilterForm(forms.Form):
-    OVERDUE = "overdue"
-
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
-                               widget=forms.Select(attrs={"class": "form-select"}))
-
-    def __init__(self, data) -> None:
-        super().__init__(data)
-        self.fields["status"].choices = [("", _("All statuses")), *RectificationStatus.choices,
-                                         (self.OVERDUE, _("Overdue"))]
-
-    def apply(self, qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
-        status = self.cleaned_data.get("status") if self.is_valid() else ""
-        if status == self.OVERDUE:
-            return qs.filter(status=RectificationStatus.OPEN,
-                             deadline__lt=timezone.localdate())
-        return qs.filter(status=status) if status else qs
-
-
 class RectificationListView(RulesPermissionMixin, TemplateView):
     """The notices the user may see: the city all, a district its own, an institution its
     own. Overdue notices are marked in words as well as in red."""
@@ -411,19 +392,6 @@ class FraudReportCreateView(ParticipantMixin, FormView):
     def form_invalid(self, form):
         form.files_dropped = bool(self.request.FILES)
         return super().form_invalid(form)
-
-
-class FraudFilterForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
-                               widget=forms.Select(attrs={"class": "form-select"}))
-
-    def __init__(self, data) -> None:
-        super().__init__(data)
-        self.fields["status"].choices = [("", _("All statuses")), *FraudStatus.choices]
-
-    def apply(self, qs: QuerySet[FraudReport]) -> QuerySet[FraudReport]:
-        status = self.cleaned_data.get("status") if self.is_valid() else ""
-        return qs.filter(status=status) if status else qs
 
 
 class FraudListView(RulesPermissionMixin, TemplateView):
