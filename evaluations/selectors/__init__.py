@@ -17,8 +17,8 @@ from institutions.rules import (
 )
 from scoring import OutOfCohort, out_of_cohort_reason
 
-from .enums import CycleStatus
-from .models import (
+from ..enums import CycleStatus
+from ..models import (
     CreditRecord,
     Cycle,
     DistrictReview,
