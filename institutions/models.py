@@ -174,3 +174,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class AuditScope(models.Model):
+    """Whom an audit-log entry concerns: the cycle, district and institution of the record it
+    is about, stored when the entry is written (``institutions.audit``), so that the trail is
+    filtered and scoped by indexed joins rather than by reading every record it names.
+
+    The ids have no database constraint: the trail outlives a deleted institution or cycle.
+    """
+
+    entry = models.OneToOneField("auditlog.LogEntry", on_delete=models.CASCADE,
+                                 primary_key=True, related_name="scope")
+    cycle = models.ForeignKey("evaluations.Cycle", on_delete=models.DO_NOTHING,
+                              db_constraint=False, null=True, blank=True, related_name="+",
+                              verbose_name=_("evaluation cycle"))
+    district = models.ForeignKey(District, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 null=True, blank=True, related_name="+",
+                                 verbose_name=_("district"))
+    institution = models.ForeignKey(Institution, on_delete=models.DO_NOTHING,
+                                    db_constraint=False, null=True, blank=True,
+                                    related_name="+", verbose_name=_("institution"))
+
+    class Meta:
+        verbose_name = _("audit scope")
+        verbose_name_plural = _("audit scopes")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.cycle_id}/{self.district_id}/{self.institution_id}"
