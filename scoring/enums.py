@@ -1,4 +1,4 @@
-"""The values the rules speak in (rules.md "Words", R1, R4, R7, Output).
+"""The values the rules speak in (docs/rules.md "Words", R1, R4, R7, Output).
 
 They are ``StrEnum`` members, so they compare equal to, and serialise as, the plain strings of
 the scenario format; the web app can build its ``TextChoices`` from the same strings.
@@ -65,7 +65,7 @@ class TieLine(StrEnum):
 
     @property
     def description(self) -> str:
-        """The line in the words of rules.md R6, for messages."""
+        """The line in the words of docs/rules.md R6, for messages."""
         return _TIE_LINE_DESCRIPTIONS[self]
 
 

@@ -111,7 +111,7 @@ class BlockingTie(ScoringError):
 
 
 class ScenarioError(ScoringError, ValueError):
-    """A scenario file (rules.md "The scenario file") cannot be run. ``str()`` is one line
+    """A scenario file (docs/rules.md "The scenario file") cannot be run. ``str()`` is one line
     naming the field and, where there is one, the institution."""
 
     def __init__(self, where: str, problem: str) -> None:

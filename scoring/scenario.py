@@ -1,4 +1,4 @@
-"""The scenario file of rules.md: parse and validate one JSON document, run the cycle with the
+"""The scenario file of docs/rules.md: parse and validate one JSON document, run the cycle with the
 same rules the web app uses, and build the output document.
 
 Every problem raises ``ScenarioError`` with one line: where (the field path and, for an
@@ -90,7 +90,7 @@ def _refuse_constant(name: str) -> None:
 
 
 def parse_scenario(data: object) -> Scenario:
-    """Validate a scenario document (rules.md "The scenario file") and apply its defaults.
+    """Validate a scenario document (docs/rules.md "The scenario file") and apply its defaults.
 
     Cohort (R1) and submission (R2) decide which fields matter: for an institution outside
     the cohort only id, district and filing_year are read, for a non-submitter ``submitted``
@@ -141,7 +141,7 @@ def parse_scenario(data: object) -> Scenario:
 
 def run_scenario(scenario: Scenario) -> dict:
     """Run the cycle of a validated scenario (R1–R9, R12) and build the output document of
-    rules.md.
+    docs/rules.md.
 
     Problems only the rules can see (a district's ranks, a missing panel score, too small a
     ``panel_fail_count``, a blocking tie) raise ``ScenarioError``; the original exception is
@@ -212,7 +212,7 @@ def run_scenario(scenario: Scenario) -> dict:
 
 def simulate(source: str | Mapping) -> dict:
     """Parse, validate and run a scenario given as JSON text or as an already parsed
-    document (R1–R9, R12); the output document of rules.md, or ``ScenarioError``."""
+    document (R1–R9, R12); the output document of docs/rules.md, or ``ScenarioError``."""
     data = load_scenario(source) if isinstance(source, str) else source
     return run_scenario(parse_scenario(data))
 
@@ -346,7 +346,7 @@ def _choice(entry: dict, name: str, values: type, default, prefix: str):
 
 def _panel_score(value: object, where: str) -> Decimal | None:
     """A panel score (R6): a decimal string or number from 0 to 100 with at most 2 decimals,
-    as rules.md keeps panel scores; normalised to exactly 2 decimals."""
+    as docs/rules.md keeps panel scores; normalised to exactly 2 decimals."""
     if value is None:
         return None
     if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):

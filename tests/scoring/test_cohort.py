@@ -1,4 +1,4 @@
-"""R1 Cohort: every example of rules.md and the reasons the web app shows."""
+"""R1 Cohort: every example of docs/rules.md and the reasons the web app shows."""
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

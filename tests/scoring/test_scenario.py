@@ -1,4 +1,4 @@
-"""The scenario file of rules.md: validation messages (one line each), defaults and output."""
+"""The scenario file of docs/rules.md: validation messages (one line each), defaults and output."""
 import copy
 import json
 
