@@ -1,6 +1,47 @@
-"""The evaluation policy of rules.md (R1–R13) as pure functions over plain values.
+"""The evaluation policy (docs/rules.md, R1–R13) as pure functions over plain values.
 
 Nothing here imports Django: services load rows, call these rules and save the answer.
+
+Where each rule lives (every name below is re-exported here, except the scenario's):
+
+==== ================================ ========= ==================================================
+rule what                             policy    module: functions
+==== ================================ ========= ==================================================
+R1   cohort                           Art 5     cohort: in_cohort, out_of_cohort_reason,
+                                                evaluated_period
+R2   non-participation                Art 15    cycle: run_cycle counts participants only;
+                                                enums: Final.NOT_PARTICIPATING; scenario:
+                                                run_scenario lists the ``abandoned``
+R3   evidence, preliminary score      Art 9     preliminary: Claim, claim_reviewed,
+                                                preliminary_score
+R4   district split and ranking       Art 10    preliminary: GroupSizes, district_split,
+                                                group_of_rank, rank_groups, district_groups,
+                                                score_order, tie_groups, unexplained_inversions,
+                                                out_of_score_order, RankingProblem,
+                                                ranking_problems
+R5   city quotas                      Art 7     quotas: CityQuotas, city_quotas, floor_share,
+                                                ceil_share
+R6a  expert pool, panels, the draw    Art 11    not yet (stage 3, panel review)
+R6   panel review                     Art 11    panel: panel_score, round_half_up, panel_order,
+                                                PanelOrder, fail_count, settle_group_c;
+                                                reverification: reverification_size,
+                                                reverification_list
+R7   re-verification, spot check      Art 12    reverification: settle_group_a, spot_check_draw,
+                                                settle_group_b
+R8   fraud                            Art 9     the ``fraud`` argument of settle_group_a,
+                                                settle_group_b and settle_group_c;
+                                                cycle: Participant.fraud
+R9   final results, checks            Art 7, 13 results: Checks, publication_checks
+R10  public notice                    Art 13    not yet (stage 5, public notice)
+R11  rewards                          Art 14    not yet (stage 5); the cap is
+                                                PolicyParams.reward_cap_yuan
+R12  de-registration                  Art 15    results: deregistrations
+R13  policy versions                  Art 16–18 policy: PolicyParams, DEFAULT_POLICY
+==== ================================ ========= ==================================================
+
+A whole cycle at once: ``cycle.run_cycle`` (R4–R9, R12); the scenario file of
+``simulate_cycle``: ``scenario.simulate``; the exceptions in ``errors``, the values the rules
+speak in (groups, tiers, verdicts) in ``enums``.
 """
 from .cohort import evaluated_period, in_cohort, out_of_cohort_reason
 from .cycle import CycleResult, Participant, run_cycle
@@ -27,8 +68,11 @@ from .panel import (
 from .policy import DEFAULT_POLICY, PolicyParams
 from .preliminary import (
     Claim,
+    GroupSizes,
     RankingProblem,
     claim_reviewed,
+    district_groups,
+    district_split,
     group_of_rank,
     out_of_score_order,
     preliminary_score,
@@ -38,15 +82,7 @@ from .preliminary import (
     tie_groups,
     unexplained_inversions,
 )
-from .quotas import (
-    CityQuotas,
-    GroupSizes,
-    ceil_share,
-    city_quotas,
-    district_groups,
-    district_split,
-    floor_share,
-)
+from .quotas import CityQuotas, ceil_share, city_quotas, floor_share
 from .results import Checks, deregistrations, publication_checks
 from .reverification import (
     GroupAOutcome,

@@ -13,7 +13,8 @@ from .enums import Final, Group, SpotVerdict, Verdict
 from .errors import MissingPanelScore
 from .panel import panel_order, settle_group_c
 from .policy import DEFAULT_POLICY, PolicyParams
-from .quotas import CityQuotas, GroupSizes, city_quotas, district_groups
+from .preliminary import GroupSizes, district_groups
+from .quotas import CityQuotas, city_quotas
 from .results import Checks, deregistrations, publication_checks
 from .reverification import reverification_list, settle_group_a, settle_group_b
 

@@ -1,7 +1,14 @@
-"""The district's preliminary review (Art 9, 10): the preliminary score (R3) and the checks a
-district's ranking must pass before it is submitted (R4).
+"""The districts' preliminary review (Art 9, 10): R3, what a report's preliminary score counts,
+and the whole of R4, the district split.
 
-Plain values only: ids are strings or ints, scores ``Decimal``.
+R4 is here in one piece: the group sizes of a district (``district_split``, the
+largest-remainder apportionment of n_d by 50 / 40 / 10), the group of each place in the
+district's ranking (``group_of_rank``, ``rank_groups``, ``district_groups``) and the checks a
+ranking must pass before the district submits it (``ranking_problems``: every participant
+scored and placed, each place against the scores explained, equal scores ordered explicitly,
+the groups of exactly these sizes).
+
+Plain values only: ids are strings or ints, scores ``Decimal``; integer arithmetic for shares.
 """
 from __future__ import annotations
 
@@ -10,11 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .enums import Group
+from .errors import RankingError, quote
 from .policy import DEFAULT_POLICY
-from .quotas import GroupSizes, district_split
 
 Id = Hashable
 
+
+# --- R3: the preliminary score ----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Claim:
@@ -47,6 +56,118 @@ def preliminary_score(claims: Iterable[Claim]) -> Decimal:
     """The preliminary score of a report: the sum of its supported claims' scores (R3)."""
     return sum((claim_counts(c) for c in claims), Decimal(0))
 
+
+# --- R4: the group sizes and the group of each place ------------------------------------------
+
+@dataclass(frozen=True)
+class GroupSizes:
+    """A district's group sizes (a_d, b_d, c_d) for A / B / C (R4)."""
+
+    a: int
+    b: int
+    c: int
+
+    @property
+    def n(self) -> int:
+        """The district's number of participants n_d (R4: a + b + c = n_d)."""
+        return self.a + self.b + self.c
+
+
+def district_split(n: int, shares: Sequence[int] = DEFAULT_POLICY.district_shares) -> GroupSizes:
+    """Group sizes of a district with ``n`` participants (R4): the largest-remainder
+    apportionment of n by ``shares`` (percent, A / B / C).
+
+    Each group first gets the floor of its exact quota n×share/100; the seats left over go one
+    each to the largest fractional remainders, equal remainders to the lower group first
+    (C before B before A). So a + b + c == n; e.g. 5 → (2, 2, 1), 11 → (6, 4, 1).
+    """
+    if n < 0:
+        raise ValueError(f"a district cannot have {n} participants")
+    if len(shares) != 3 or sum(shares) != 100 or min(shares) < 0:
+        raise ValueError(
+            f"district shares must be 3 non-negative integers summing to 100: {shares}"
+        )
+    seats = [n * s // 100 for s in shares]
+    # The remainder of n×s/100 is (n×s mod 100)/100; comparing the numerators is exact.
+    # Sort key: larger remainder first, then the lower group (index 2 = C) first.
+    by_claim = sorted(range(3), key=lambda g: (-(n * shares[g] % 100), -g))
+    for g in by_claim[: n - sum(seats)]:
+        seats[g] += 1
+    return GroupSizes(*seats)
+
+
+def group_of_rank(rank: int, sizes: GroupSizes) -> Group:
+    """The group of rank ``rank`` (1-based) in a district of ``sizes`` (R4)."""
+    if not 1 <= rank <= sizes.n:
+        raise ValueError(f"rank {rank} is outside 1…{sizes.n}")
+    if rank <= sizes.a:
+        return Group.A
+    if rank <= sizes.a + sizes.b:
+        return Group.B
+    return Group.C
+
+
+def rank_groups(order: Sequence[Id],
+                shares: Sequence[int] = DEFAULT_POLICY.district_shares) -> dict[Id, Group]:
+    """The group of each participant from its place in ``order`` (R4): the first a_d are A,
+    the next b_d B, the last c_d C."""
+    sizes = district_split(len(order), shares)
+    return {pid: group_of_rank(k, sizes) for k, pid in enumerate(order, start=1)}
+
+
+def district_groups(
+    district: str,
+    ranks: Sequence[tuple[str, int]],
+    shares: Sequence[int] = DEFAULT_POLICY.district_shares,
+) -> tuple[GroupSizes, dict[str, Group]]:
+    """Group of each participant of ``district`` from its rank (R4).
+
+    ``ranks`` holds (institution id, district rank) for every participant of the district. The
+    ranks must be exactly 1…n_d (no gaps, no duplicates), otherwise ``RankingError`` names the
+    district and an offending institution. Ranks 1…a_d are group A, the next b_d group B, the
+    last c_d group C.
+    """
+    n = len(ranks)
+    ordered = sorted(ranks, key=lambda pair: (pair[1], pair[0]))
+    detail = offender = None
+    for (first, rank), (second, next_rank) in zip(ordered, ordered[1:], strict=False):
+        if rank == next_rank:
+            offender = second
+            detail = f"institutions {quote(first)} and {quote(second)} both have {rank}"
+            break
+    if detail is None and ordered and ordered[0][1] < 1:
+        offender, rank = ordered[0]
+        detail = f"institution {quote(offender)} has {rank}"
+    if detail is None and ordered and ordered[-1][1] > n:
+        # n distinct ranks that are all >= 1 leave a gap only if one is above n.
+        missing = next(k for k, (_, rank) in enumerate(ordered, start=1) if rank != k)
+        offender, rank = next(pair for pair in ordered if pair[1] > n)
+        detail = f"{missing} is missing; institution {quote(offender)} has {rank}"
+    if detail is not None:
+        got = _rank_list([rank for _, rank in ordered])
+        raise RankingError(
+            district,
+            offender,
+            f"ranks must be 1…{n} without gaps or duplicates; got {got} ({detail})",
+        )
+    sizes = district_split(n, shares)
+    groups = {}
+    for rank_index, (institution_id, _) in enumerate(ordered):
+        if rank_index < sizes.a:
+            groups[institution_id] = Group.A
+        elif rank_index < sizes.a + sizes.b:
+            groups[institution_id] = Group.B
+        else:
+            groups[institution_id] = Group.C
+    return sizes, groups
+
+
+def _rank_list(ranks: list[int], limit: int = 12) -> str:
+    shown = ", ".join(str(r) for r in ranks[:limit])
+    return shown + (", …" if len(ranks) > limit else "")
+
+
+# --- R4: the checks of a district's ranking ---------------------------------------------------
 
 def score_order(scores: Mapping[Id, Decimal | None]) -> list[Id]:
     """The participants in preliminary-score order, best first; those without a score last.
@@ -149,22 +270,3 @@ def ranking_problems(order: Sequence[Id], scores: Mapping[Id, Decimal | None],
         if wrong:
             problems.append(RankingProblem("sizes", wrong))
     return problems
-
-
-def rank_groups(order: Sequence[Id],
-                shares: Sequence[int] = DEFAULT_POLICY.district_shares) -> dict[Id, Group]:
-    """The group of each participant from its place in ``order`` (R4): the first a_d are A,
-    the next b_d B, the last c_d C."""
-    sizes = district_split(len(order), shares)
-    return {pid: group_of_rank(k, sizes) for k, pid in enumerate(order, start=1)}
-
-
-def group_of_rank(rank: int, sizes: GroupSizes) -> Group:
-    """The group of rank ``rank`` (1-based) in a district of ``sizes`` (R4)."""
-    if not 1 <= rank <= sizes.n:
-        raise ValueError(f"rank {rank} is outside 1…{sizes.n}")
-    if rank <= sizes.a:
-        return Group.A
-    if rank <= sizes.a + sizes.b:
-        return Group.B
-    return Group.C

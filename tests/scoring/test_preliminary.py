@@ -1,5 +1,7 @@
-"""R3 (a claim not supported is not scored) and R4 (the district's ranking) as pure rules."""
+"""R3 (a claim not supported is not scored) and R4 (the district split, its groups and the
+checks of the ranking) as pure rules: every example of docs/rules.md plus the invariants."""
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -8,8 +10,11 @@ from hypothesis import strategies as st
 from scoring import (
     Claim,
     Group,
+    GroupSizes,
+    RankingError,
     RankingProblem,
     claim_reviewed,
+    district_groups,
     district_split,
     group_of_rank,
     out_of_score_order,
@@ -49,6 +54,73 @@ def test_score_order_best_first_unscored_last_ties_keep_given_order():
 def test_tie_groups_lists_equal_scores_highest_first():
     scores = {"a": D(70), "b": D(80), "c": D(70), "d": D(80), "e": D(60), "f": None, "g": None}
     assert tie_groups(scores) == [(D(80), ["b", "d"]), (D(70), ["a", "c"])]
+
+
+@pytest.mark.parametrize(("n", "sizes"), [
+    (1, (1, 0, 0)), (2, (1, 1, 0)), (3, (2, 1, 0)), (4, (2, 2, 0)), (5, (2, 2, 1)),
+    (7, (3, 3, 1)), (10, (5, 4, 1)), (11, (6, 4, 1)), (15, (7, 6, 2)),
+])
+def test_district_split_rules_examples(n, sizes):
+    assert district_split(n) == GroupSizes(*sizes)
+
+
+def test_district_split_empty_district():
+    assert district_split(0) == GroupSizes(0, 0, 0)
+
+
+def test_district_split_equal_remainders_go_to_the_lower_group_first():
+    # 1 seat, shares 50/0/50: A and C both have remainder 1/2; C (the lower group) wins.
+    assert district_split(1, (50, 0, 50)) == GroupSizes(0, 0, 1)
+    # 1 seat, 50/50/0: A and B tie; B before A.
+    assert district_split(1, (50, 50, 0)) == GroupSizes(0, 1, 0)
+
+
+shares_strategy = st.tuples(st.integers(0, 100), st.integers(0, 100)).filter(
+    lambda t: t[0] + t[1] <= 100
+).map(lambda t: (t[0], t[1], 100 - t[0] - t[1]))
+
+
+@given(n=st.integers(0, 5000), shares=shares_strategy)
+def test_district_split_sums_to_n_for_any_shares(n, shares):
+    sizes = district_split(n, shares)
+    assert sizes.a + sizes.b + sizes.c == n
+    # Largest remainder: each group is its exact quota rounded down or up.
+    for size, share in zip((sizes.a, sizes.b, sizes.c), shares, strict=True):
+        assert abs(size - Fraction(n * share, 100)) < 1
+
+
+def test_district_groups_by_rank():
+    ranks = [("e", 5), ("a", 1), ("c", 3), ("b", 2), ("d", 4)]
+    assert district_groups("鼓楼区", ranks) == (
+        GroupSizes(2, 2, 1),
+        {"a": Group.A, "b": Group.A, "c": Group.B, "d": Group.B, "e": Group.C},
+    )
+
+
+@pytest.mark.parametrize(("ranks", "message"), [
+    ([("a", 1), ("b", 2), ("c", 4), ("d", 5), ("x", 6)],
+     'district "鼓楼区": district_rank: ranks must be 1…5 without gaps or duplicates; '
+     'got 1, 2, 4, 5, 6 (3 is missing; institution "x" has 6)'),
+    ([("a", 1), ("b", 2), ("c", 2), ("d", 3), ("e", 4)],
+     'district "鼓楼区": district_rank: ranks must be 1…5 without gaps or duplicates; '
+     'got 1, 2, 2, 3, 4 (institutions "b" and "c" both have 2)'),
+    ([("a", 0), ("b", 1)],
+     'district "鼓楼区": district_rank: ranks must be 1…2 without gaps or duplicates; '
+     'got 0, 1 (institution "a" has 0)'),
+])
+def test_district_groups_bad_ranks_name_the_district_and_institution(ranks, message):
+    with pytest.raises(RankingError) as caught:
+        district_groups("鼓楼区", ranks)
+    assert str(caught.value) == message
+
+
+@given(st.permutations(range(1, 30)))
+def test_district_groups_group_sizes_match_the_split(ranks):
+    sizes, groups = district_groups("d", [(f"i{r:02d}", r) for r in ranks])
+    assert sizes == district_split(len(ranks))
+    assert [groups[f"i{r:02d}"] for r in range(1, len(ranks) + 1)] == (
+        [Group.A] * sizes.a + [Group.B] * sizes.b + [Group.C] * sizes.c
+    )
 
 
 @pytest.mark.parametrize(("n", "sizes"), [
