@@ -4,10 +4,10 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .enums import FilingStatus
-from .models import Cluster, District, Institution
-from .services import INSTITUTION_EDITABLE_FIELDS, STATUS_TRANSITIONS
-from .validators import normalise_credit_code
+from ..enums import FilingStatus
+from ..models import Cluster, District, Institution
+from ..services import INSTITUTION_EDITABLE_FIELDS, STATUS_TRANSITIONS
+from ..validators import normalise_credit_code
 
 
 class InstitutionForm(forms.ModelForm):

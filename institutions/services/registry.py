@@ -9,11 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .audit import acting_as
-from .enums import FilingStatus
-from .exceptions import DomainError
-from .models import Institution, InstitutionStatusChange, User
-from .validators import normalise_credit_code
+from ..audit import acting_as
+from ..enums import FilingStatus
+from ..exceptions import DomainError
+from ..models import Institution, InstitutionStatusChange, User
+from ..validators import normalise_credit_code
 
 # The filing-status machine (R2, R12), as data. Restoring a filing is allowed with a reason so
 # that a mistaken confirmation can be corrected without editing the database by hand.
