@@ -7,4 +7,7 @@ class InstitutionsConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401  (registers the models with auditlog)
+        from . import audit  # registers the registry's models with auditlog
+
+        # The scope of every entry, and logins, failed logins and lockouts.
+        audit.connect()

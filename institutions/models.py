@@ -179,7 +179,8 @@ class Notification(models.Model):
 class AuditScope(models.Model):
     """Whom an audit-log entry concerns: the cycle, district and institution of the record it
     is about, stored when the entry is written (``institutions.audit``), so that the trail is
-    filtered and scoped by indexed joins rather than by reading every record it names.
+    filtered and scoped by indexed joins rather than by reading every record it names; and the
+    names of the rows its foreign keys pointed to, as they were then.
 
     The ids have no database constraint: the trail outlives a deleted institution or cycle.
     """
@@ -195,6 +196,8 @@ class AuditScope(models.Model):
     institution = models.ForeignKey(Institution, on_delete=models.DO_NOTHING,
                                     db_constraint=False, null=True, blank=True,
                                     related_name="+", verbose_name=_("institution"))
+    # {"names": {"app_label.model": {"pk": "name"}}, …}: see ``audit.registry.entry_names``.
+    names = models.JSONField(_("names"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("audit scope")

@@ -1,0 +1,199 @@
+"""What the audit trail records of each model, whom each entry concerns and who may read it.
+
+``register`` is the one way a model joins the trail: it registers the model with django-auditlog
+(its own fields only, so that reverse relations never show up as
+``institutions.Notification.None``) and keeps, in this module's table,
+
+- the model's **scope**: a function giving the cycle, district and institution a row belongs to,
+  stored with every entry (``AuditScope``) when the entry is written;
+- its **audience**: whether besides the city the district reviewers of that district, and the
+  institution administrator of that institution, may read its entries — never more than they
+  may see of the row itself in the application;
+- how a row of it is **named** where another row points to it. Every entry keeps the names of
+  the rows its foreign keys point to as they were when it was written (a later rename does not
+  rewrite history, a deleted row keeps its name), so the audit page reads no row to name them.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
+from django.utils import translation
+
+from ..models import AuditScope
+
+# Fields no entry needs: timestamps the entry has itself, optimistic-locking counters and the
+# random names of stored files (the user's file name is recorded beside them).
+_NEVER = (models.FileField,)
+
+
+class Audience(enum.IntEnum):
+    """Who reads a model's entries besides the city administrators."""
+
+    CITY = 0  # the city administrators only
+    DISTRICT = 1  # and the district reviewers of the entry's district
+    INSTITUTION = 2  # and, also, the administrator of the entry's institution
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cycle, district and institution (ids) an audit entry concerns."""
+
+    cycle: int | None = None
+    district: int | None = None
+    institution: int | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.cycle, self.district, self.institution))
+
+
+@dataclass(frozen=True)
+class AuditedModel:
+    model: type[models.Model]
+    scope: Callable[[models.Model], Scope]
+    audience: Audience
+    fields: tuple[str, ...]
+    # Field titles for fields whose own verbose name does not read well in the trail.
+    labels: Mapping[str, str] = field(default_factory=dict)
+    # The name of a row where another points to it, and what to read along to make it.
+    name: Callable[[models.Model], str] = str
+    name_related: tuple[str, ...] = ()
+    # More for the entry's ``names`` than the names of its foreign keys (a ranking's moves).
+    details: Callable[[models.Model, dict], dict] | None = None
+
+
+_AUDITED: dict[type[models.Model], AuditedModel] = {}
+
+
+def register(model: type[models.Model], *, scope: Callable[[models.Model], Scope],
+             audience: Audience, exclude: Iterable[str] = (),
+             labels: Mapping[str, str] | None = None,
+             name: Callable[[models.Model], str] = str, name_related: Iterable[str] = (),
+             details: Callable[[models.Model, dict], dict] | None = None) -> None:
+    """Record every create, change and delete of ``model``'s rows.
+
+    Recorded are its own fields less ``exclude``, its primary key, stored file paths and the
+    ``auto_now`` timestamps (the entry has its own). ``scope`` must not fail on a row being
+    deleted; a missing related row gives an empty scope. ``name`` names a row of ``model``
+    where another points to it (reading ``name_related`` along); ``details(row, changes)``
+    adds to the names an entry keeps.
+    """
+    exclude = set(exclude)
+    names = tuple(
+        f.name for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in exclude and not isinstance(f, _NEVER)
+        and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False))
+    auditlog.register(model, include_fields=list(names))
+    _AUDITED[model] = AuditedModel(model=model, scope=scope, audience=audience, fields=names,
+                                   labels=dict(labels or {}), name=name,
+                                   name_related=tuple(name_related), details=details)
+
+
+def audited(model: type[models.Model] | None) -> AuditedModel | None:
+    return _AUDITED.get(model) if model is not None else None
+
+
+def audited_models() -> list[AuditedModel]:
+    return list(_AUDITED.values())
+
+
+def scope_of(instance: models.Model) -> Scope:
+    """The scope of ``instance`` as its model's ``scope`` function gives it."""
+    info = _AUDITED.get(type(instance))
+    if info is None:
+        return Scope()
+    try:
+        return info.scope(instance)
+    except ObjectDoesNotExist:  # a parent already deleted in the same cascade
+        return Scope()
+
+
+def row_name(row: models.Model) -> str:
+    """What the trail calls ``row`` where another row points to it."""
+    info = _AUDITED.get(type(row))
+    return str(info.name(row) if info is not None else row)
+
+
+def names_key(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def entry_names(instance: models.Model, changes: Mapping[str, Iterable] | None) -> dict:
+    """The names an entry about ``instance`` with ``changes`` keeps: ``{"names": {model:
+    {pk: name}}}`` for every row a changed foreign key pointed to before or points to now, in
+    the site's language (a record, not a page), and the model's own ``details``."""
+    names: dict[str, dict[str, str]] = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for field_name, values in (changes or {}).items():
+            try:
+                fk = instance._meta.get_field(field_name)
+            except FieldDoesNotExist:
+                continue
+            if not (fk.concrete and (fk.many_to_one or fk.one_to_one)):
+                continue
+            for raw in values:
+                if raw in (None, "", "None"):
+                    continue
+                name = _name_of(instance, fk, raw)
+                if name is not None:
+                    names.setdefault(names_key(fk.related_model), {})[str(raw)] = name
+        info = _AUDITED.get(type(instance))
+        extra = info.details(instance, dict(changes or {})) \
+            if info is not None and info.details is not None else {}
+    out = {"names": names} if names else {}
+    for key, value in extra.items():
+        if key == "names":
+            for model_key, table in value.items():
+                out.setdefault("names", {}).setdefault(model_key, {}).update(table)
+        else:
+            out[key] = value
+    return out
+
+
+def _name_of(instance: models.Model, fk: models.Field, raw) -> str | None:
+    """The name of the row ``fk`` of ``instance`` points to when it holds ``raw``: the related
+    object ``instance`` holds if it is that one (usually already read), else the row read."""
+    try:
+        if str(getattr(instance, fk.attname)) == str(raw):
+            related = getattr(instance, fk.name)
+        else:
+            related = fk.related_model._default_manager.filter(pk=raw).first()
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        related = None
+    return row_name(related) if related is not None else None
+
+
+def scope_save(*, entry: LogEntry, scope: Scope, names: dict | None = None) -> AuditScope | None:
+    if not scope and not names:
+        return None
+    return AuditScope.objects.create(entry=entry, cycle_id=scope.cycle,
+                                     district_id=scope.district,
+                                     institution_id=scope.institution, names=names or {})
+
+
+def scopes_bulk_create(pairs: Iterable[tuple[LogEntry, models.Model]]) -> list[AuditScope]:
+    """The scopes of entries written with ``bulk_create`` (which sends no signal), each with the
+    row it is about; for writers that make their entries themselves (the registry import)."""
+    rows = []
+    for entry, instance in pairs:
+        scope = scope_of(instance)
+        names = entry_names(instance, entry.changes_dict)
+        if scope or names:
+            rows.append(AuditScope(entry=entry, cycle_id=scope.cycle,
+                                   district_id=scope.district,
+                                   institution_id=scope.institution, names=names))
+    return AuditScope.objects.bulk_create(rows, batch_size=1000)
+
+
+def store_scope(sender, *, instance, log_entry=None, log_created=False, changes=None,
+                **kwargs) -> None:
+    """``post_log`` receiver: auditlog wrote ``log_entry`` about ``instance``."""
+    if log_created and log_entry is not None:
+        scope_save(entry=log_entry, scope=scope_of(instance),
+                   names=entry_names(instance, changes))
