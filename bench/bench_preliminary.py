@@ -318,9 +318,9 @@ def _child(n: int, page_runs: int, pdf_runs: int, excel_runs: int) -> None:
             client.get(url)
             ranking_ms.append((time.perf_counter() - t0) * 1000)
 
+    from evaluations.exporters.preliminary import district_summary_workbook
     from evaluations.models import DistrictSummaryFile
-    from evaluations.summary import district_summary
-    from evaluations.summary_export import district_summary_workbook
+    from evaluations.selectors.preliminary import district_summary
 
     pdf_seconds, pdf_cpu, peaks, largest, pages = [], [], [], [], 0
     for run in range(pdf_runs):

@@ -119,3 +119,27 @@ class FraudStatus(models.TextChoices):
     REPORTED = "reported", _("Awaiting the city's decision")
     CONFIRMED = "confirmed", _("Confirmed")
     DISMISSED = "dismissed", _("Dismissed")
+
+
+# The Bootstrap colour of each status, wherever it is shown (badges, table rows, the charts of
+# static/js/charts.js): one table, keyed by the status's type.
+STATUS_TONES: dict[type[models.TextChoices], dict[str, str]] = {
+    SubmissionStatus: {
+        SubmissionStatus.NOT_STARTED: "secondary", SubmissionStatus.IN_PROGRESS: "warning",
+        SubmissionStatus.SUBMITTED: "success", SubmissionStatus.NOT_PARTICIPATING: "danger"},
+    DistrictReviewStatus: {
+        DistrictReviewStatus.NOT_STARTED: "secondary", DistrictReviewStatus.IN_REVIEW: "primary",
+        DistrictReviewStatus.SUBMITTED: "info", DistrictReviewStatus.RETURNED: "warning",
+        DistrictReviewStatus.ACCEPTED: "success"},
+    RectificationStatus: {
+        RectificationStatus.OPEN: "warning", RectificationStatus.ANSWERED: "info",
+        RectificationStatus.CLOSED: "success"},
+    FraudStatus: {
+        FraudStatus.REPORTED: "warning", FraudStatus.CONFIRMED: "danger",
+        FraudStatus.DISMISSED: "secondary"},
+}
+
+
+def status_tone(kind: type[models.TextChoices], value: str) -> str:
+    """The colour of ``value``, a status of type ``kind``."""
+    return STATUS_TONES[kind].get(value, "secondary")

@@ -22,6 +22,7 @@ from institutions.enums import INSTITUTION_ROLES
 from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
+from institutions.transitions import status_set
 
 from .. import indicator_template
 from ..enums import STAGES, CycleStatus
@@ -34,7 +35,9 @@ from ..models import (
     IndicatorField,
     Submission,
 )
-from ..selectors import cycle_cohort, policy_version_in_force
+from ..selectors.cycles import cycle_cohort
+from ..selectors.policy import policy_version_in_force
+from .preliminary import preliminary_review_open
 
 
 def cycle_create(*, year: int, actor: User | None,
@@ -202,8 +205,6 @@ def _nothing(cycle: Cycle, actor: User | None) -> None:
 
 
 def _open_preliminary_review(cycle: Cycle, actor: User | None) -> None:
-    from .preliminary import preliminary_review_open  # it builds on this module
-
     preliminary_review_open(cycle=cycle, actor=actor)
 
 
@@ -254,8 +255,8 @@ def cycle_transition(*, cycle: Cycle, to_status: str, actor: User | None) -> Cyc
         if problems:
             raise DomainError(" ".join(problems))
         from_status = locked.status
-        locked.status = to_status
-        locked.save(update_fields=["status"])
+        status_set(locked, to_status,
+                   transitions={start: {move.to} for start, move in CYCLE_TRANSITIONS.items()})
         CycleStage.objects.filter(cycle=locked, stage=to_status, opened_at__isnull=True) \
             .update(opened_at=timezone.now())
         record = CycleTransition.objects.create(cycle=locked, from_status=from_status,
@@ -263,19 +264,6 @@ def cycle_transition(*, cycle: Cycle, to_status: str, actor: User | None) -> Cyc
         CYCLE_TRANSITIONS[from_status].apply(locked, actor)
     cycle.status = locked.status
     return record
-
-
-def cycle_stage_close(*, cycle: Cycle, actor: User | None) -> CycleStage:
-    """Mark the current stage closed (its own closing service checks the stage's conditions
-    first; see ``self_evaluation.self_evaluation_close``)."""
-    stage = cycle.stages.get(stage=cycle.status)
-    if stage.is_closed:
-        raise DomainError(_("This stage is already closed."))
-    stage.closed_at = timezone.now()
-    stage.closed_by = actor
-    with acting_as(actor):
-        stage.save(update_fields=["closed_at", "closed_by"])
-    return stage
 
 
 def _status_label(value: str) -> str:

@@ -21,6 +21,7 @@ from institutions.enums import INSTITUTION_ROLES, Role
 from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
+from institutions.transitions import status_set
 
 from ..enums import (
     AnswerDecision,
@@ -43,7 +44,7 @@ from ..models import (
 )
 from ..models.files import Attachment
 from .preliminary import require_editable
-from .self_evaluation import check_upload
+from .uploads import check_upload, store_file
 
 RECTIFICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     RectificationStatus.OPEN: frozenset({RectificationStatus.ANSWERED}),
@@ -79,12 +80,7 @@ def _attach(model: type[Attachment], uploads: Iterable[UploadedFile], actor: Use
     for upload, info in checked:
         row = model(original_name=info.name, kind=info.kind, size=info.size,
                     sha256=info.sha256, uploaded_by=actor, **parent)
-        row.file.save(info.name, upload, save=False)
-        try:  # if the database write fails, the stored file must not linger
-            row.save()
-        except Exception:
-            row.file.delete(save=False)
-            raise
+        store_file(row, "file", info.name, upload)
         stored.append(row)
     return stored
 
@@ -123,14 +119,11 @@ def site_visit_record(*, participant: Participant, visited_on: dt.date, visitors
 
 def rectification_set_status(*, rectification: Rectification, to_status: str) -> None:
     """The one writer of ``Rectification.status``; the caller holds the row lock."""
-    if to_status not in RECTIFICATION_TRANSITIONS[rectification.status]:
-        raise DomainError(_("A rectification notice cannot go from “%(from)s” to “%(to)s”.")
-                          % {"from": RectificationStatus(rectification.status).label,
-                             "to": RectificationStatus(to_status).label})
-    rectification.status = to_status
     rectification.closed_at = timezone.now() if to_status == RectificationStatus.CLOSED \
         else None
-    rectification.save(update_fields=["status", "closed_at"])
+    status_set(rectification, to_status, transitions=RECTIFICATION_TRANSITIONS,
+               refusal=_("A rectification notice cannot go from “%(from)s” to “%(to)s”."),
+               update_fields=["closed_at"])
 
 
 def rectification_issue(*, participant: Participant, problems: str, deadline: dt.date,
@@ -158,6 +151,20 @@ def _lock_notice(rectification: Rectification) -> Rectification:
         "participant__cycle", "participant__district_review").get(pk=rectification.pk)
 
 
+def rectification_answer_problem(rectification: Rectification) -> str:
+    """Why the institution cannot answer the notice now ("" when it can)."""
+    if rectification.participant.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
+        return _("The preliminary review is over.")
+    if rectification.status == RectificationStatus.ANSWERED:
+        return _("Your answer is with the district science bureau.")
+    if rectification.status == RectificationStatus.CLOSED:
+        return _("The district science bureau accepted the rectification.")
+    if timezone.localdate() > rectification.deadline:
+        return _("The deadline (%(date)s) has passed; contact the district science bureau.") \
+            % {"date": rectification.deadline.isoformat()}
+    return ""
+
+
 def rectification_answer(*, rectification: Rectification, text: str,
                          uploads: Iterable[UploadedFile] = (),
                          actor: User) -> RectificationAnswer:
@@ -166,13 +173,9 @@ def rectification_answer(*, rectification: Rectification, text: str,
     text = _required(text, _("Write the answer."))
     with transaction.atomic(), acting_as(actor):
         locked = _lock_notice(rectification)
-        if locked.participant.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
-            raise DomainError(_("The preliminary review is over."))
-        if locked.status != RectificationStatus.OPEN:
-            raise DomainError(_("This notice is not waiting for an answer."))
-        if timezone.localdate() > locked.deadline:
-            raise DomainError(_("The deadline (%(date)s) has passed; contact the district "
-                                "science bureau.") % {"date": locked.deadline})
+        problem = rectification_answer_problem(locked)
+        if problem:
+            raise DomainError(problem)
         answer = RectificationAnswer(rectification=locked, text=text, answered_by=actor)
         answer.full_clean()
         answer.save()
@@ -237,10 +240,8 @@ def rectification_decide(*, answer: RectificationAnswer, accepted: bool, comment
 
 def fraud_report_set_status(*, report: FraudReport, to_status: str) -> None:
     """The one writer of ``FraudReport.status``; the caller holds the row lock."""
-    if to_status not in FRAUD_TRANSITIONS[report.status]:
-        raise DomainError(_("This fraud report has already been decided."))
-    report.status = to_status
-    report.save(update_fields=["status"])
+    status_set(report, to_status, transitions=FRAUD_TRANSITIONS,
+               refusal=_("This fraud report has already been decided."))
 
 
 def fraud_report_file(*, participant: Participant, kind: str, description: str,

@@ -21,6 +21,7 @@ from institutions.enums import Role
 from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
+from institutions.transitions import status_set
 from scoring import (
     Claim,
     RankingError,
@@ -47,9 +48,9 @@ from ..models import (
     Participant,
     RankingRevision,
 )
-from ..summary import district_summary
-from .cycles import cycle_stage_close
-from .self_evaluation import check_scan, scan_attach
+from ..selectors.preliminary import district_summary
+from .stages import cycle_stage_close
+from .uploads import check_scan, scan_attach
 
 DISTRICT_REVIEW_TRANSITIONS: dict[str, frozenset[str]] = {
     DistrictReviewStatus.NOT_STARTED: frozenset({DistrictReviewStatus.IN_REVIEW}),
@@ -68,12 +69,8 @@ class ReviewConflict(DomainError):
 
 def district_review_set_status(*, district_review: DistrictReview, to_status: str) -> None:
     """The one writer of ``DistrictReview.status``; the caller holds the row lock."""
-    if to_status not in DISTRICT_REVIEW_TRANSITIONS[district_review.status]:
-        raise DomainError(_("A district review cannot go from “%(from)s” to “%(to)s”.") % {
-            "from": DistrictReviewStatus(district_review.status).label,
-            "to": DistrictReviewStatus(to_status).label})
-    district_review.status = to_status
-    district_review.save(update_fields=["status"])
+    status_set(district_review, to_status, transitions=DISTRICT_REVIEW_TRANSITIONS,
+               refusal=_("A district review cannot go from “%(from)s” to “%(to)s”."))
 
 
 # --- Opening ------------------------------------------------------------------------------

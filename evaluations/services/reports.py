@@ -12,12 +12,9 @@ from reports.pdf import render_pdf
 
 from ..enums import ReportStatus
 from ..models import Indicator, IndicatorResponse, ReportFile
+from .documents import document_progress, document_set_status
 
 logger = logging.getLogger(__name__)
-
-
-def _set(report_id: int, **fields) -> None:
-    ReportFile.objects.filter(pk=report_id).update(**fields)
 
 
 def report_render(*, report_id: int) -> ReportFile:
@@ -32,7 +29,7 @@ def _report_render(*, report_id: int) -> ReportFile:
     report = ReportFile.objects.select_related("submission__institution__district",
                                                "submission__cycle", "requested_by",
                                                "submission__pledge_accepted_by").get(pk=report_id)
-    _set(report_id, status=ReportStatus.RUNNING, progress=10)
+    document_set_status(document=report, to_status=ReportStatus.RUNNING, progress=10)
     try:
         submission = report.submission
         indicators = Indicator.objects.filter(category__cycle_id=submission.cycle_id) \
@@ -56,13 +53,14 @@ def _report_render(*, report_id: int) -> ReportFile:
             "cycle": submission.cycle, "rows": rows, "report": report,
             "generated_at": timezone.localtime(),
             "total_score": sum((r["response"].self_score or 0) for r in rows if r["response"]),
-        }, progress=lambda p: _set(report_id, progress=p))
+        }, progress=lambda p: document_progress(document=report, progress=p))
         name = _("self-evaluation-%(year)s-%(code)s.pdf") % {
             "year": submission.cycle.year, "code": submission.institution.credit_code}
         report.file.save(name, ContentFile(pdf), save=False)
-        report.status, report.progress, report.error = ReportStatus.DONE, 100, ""
-        report.save(update_fields=["file", "status", "progress", "error"])
+        document_set_status(document=report, to_status=ReportStatus.DONE, progress=100,
+                            update_fields=("file",))
     except Exception as exc:  # the page shows the failure; the user can try again
         logger.exception("rendering report %s failed", report_id)
-        _set(report_id, status=ReportStatus.FAILED, error=str(exc)[:2000])
+        report.refresh_from_db(fields=["status"])
+        document_set_status(document=report, to_status=ReportStatus.FAILED, error=str(exc))
     return report

@@ -7,8 +7,6 @@ stage with the confirmation of the non-submitters.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -26,10 +24,10 @@ from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
 from institutions.services import institution_change_status
+from institutions.transitions import status_set
 
 from .. import completeness
-from ..enums import CycleStatus, EvidenceType, ReportStatus, SubmissionStatus
-from ..evidence import sanitise_name, sniff_type
+from ..enums import CycleStatus, ReportStatus, SubmissionStatus
 from ..models import (
     Cycle,
     EvidenceFile,
@@ -40,8 +38,8 @@ from ..models import (
     Submission,
     SubmissionVersion,
 )
-from ..models.files import GeneratedPdf
-from .cycles import cycle_stage_close
+from .stages import cycle_stage_close
+from .uploads import check_scan, check_upload, scan_attach, store_file
 
 SUBMISSION_TRANSITIONS: dict[str, frozenset[str]] = {
     SubmissionStatus.NOT_STARTED: frozenset({SubmissionStatus.IN_PROGRESS,
@@ -63,12 +61,9 @@ class EditConflict(DomainError):
 
 def submission_set_status(*, submission: Submission, to_status: str) -> None:
     """The one writer of ``Submission.status``; the caller holds the row lock."""
-    if to_status not in SUBMISSION_TRANSITIONS[submission.status]:
-        raise DomainError(_("This self-evaluation cannot go from “%(from)s” to “%(to)s”.") % {
-            "from": SubmissionStatus(submission.status).label,
-            "to": SubmissionStatus(to_status).label})
-    submission.status = to_status
-    submission.save(update_fields=["status", "updated_at"])
+    status_set(submission, to_status, transitions=SUBMISSION_TRANSITIONS,
+               refusal=_("This self-evaluation cannot go from “%(from)s” to “%(to)s”."),
+               update_fields=["updated_at"])
 
 
 def _locked(submission: Submission) -> Submission:
@@ -157,38 +152,6 @@ def submission_evidence_bytes(submission: Submission) -> int:
     return total or 0
 
 
-@dataclass(frozen=True)
-class CheckedUpload:
-    kind: str
-    name: str
-    size: int
-    sha256: str
-
-
-def check_upload(upload: UploadedFile, *, accepted: list[str], max_bytes: int) -> CheckedUpload:
-    """Refuse an upload that is empty, too large or not really of an accepted type (judged
-    by content: a renamed executable is refused whatever its name)."""
-    if upload.size == 0:
-        raise DomainError(_("The file “%(name)s” is empty.") % {"name": upload.name})
-    if upload.size > max_bytes:
-        raise DomainError(_("The file “%(name)s” is %(size)s MB; files may be at most "
-                            "%(limit)s MB.") % {"name": upload.name,
-                                                "size": round(upload.size / 2**20, 1),
-                                                "limit": max_bytes // 2**20})
-    kind = sniff_type(upload.file)
-    if kind is None or kind not in accepted:
-        names = "、".join(EvidenceType(k).label for k in accepted)
-        raise DomainError(_("“%(name)s” is not an accepted file: upload %(types)s "
-                            "(checked by content, not by the file name).")
-                          % {"name": upload.name, "types": names})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return CheckedUpload(kind=kind, name=sanitise_name(upload.name, kind), size=upload.size,
-                         sha256=digest.hexdigest())
-
-
 def evidence_upload(*, submission: Submission, indicator: Indicator, upload: UploadedFile,
                     actor: User) -> EvidenceFile:
     """Attach an evidence file to an answer. The file streams from the temporary upload to
@@ -209,12 +172,7 @@ def evidence_upload(*, submission: Submission, indicator: Indicator, upload: Upl
         evidence = EvidenceFile(response=response, original_name=checked.name,
                                 kind=checked.kind, size=checked.size, sha256=checked.sha256,
                                 uploaded_by=actor)
-        evidence.file.save(checked.name, upload, save=False)
-        try:  # if the database write fails, the stored file must not linger
-            evidence.save()
-        except Exception:
-            evidence.file.delete(save=False)
-            raise
+        store_file(evidence, "file", checked.name, upload)
         _start(locked)
     return evidence
 
@@ -302,27 +260,6 @@ def report_request(*, submission: Submission, actor: User) -> ReportFile:
     return report
 
 
-SCAN_TYPES = [EvidenceType.PDF, EvidenceType.JPEG, EvidenceType.PNG]
-
-
-def check_scan(upload: UploadedFile) -> CheckedUpload:
-    """A stamped scan is a PDF or an image, checked by content and size."""
-    return check_upload(upload, accepted=SCAN_TYPES, max_bytes=settings.EVIDENCE_MAX_FILE_BYTES)
-
-
-def scan_attach(*, document: GeneratedPdf, checked: CheckedUpload, upload: UploadedFile,
-                actor: User) -> None:
-    """Store the stamped scan (盖章) of a generated document (a report or a district
-    summary); the caller holds the lock of what the document belongs to."""
-    if document.status != ReportStatus.DONE:
-        raise DomainError(_("The document is not generated yet."))
-    document.scan.save(checked.name, upload, save=False)
-    document.scan_name, document.scan_kind, document.scan_size = (checked.name, checked.kind,
-                                                                  checked.size)
-    document.scan_uploaded_at, document.scan_uploaded_by = timezone.now(), actor
-    document.save()
-
-
 def report_scan_upload(*, report: ReportFile, upload: UploadedFile, actor: User) -> ReportFile:
     """Attach the stamped scan (盖章) of a generated report."""
     checked = check_scan(upload)
@@ -384,19 +321,29 @@ def submission_submit(*, submission: Submission, actor: User) -> SubmissionVersi
     return version
 
 
+def submission_withdraw_problem(submission: Submission) -> str:
+    """Why the report cannot be withdrawn now ("" when it can)."""
+    if submission.status != SubmissionStatus.SUBMITTED:
+        return _("Only a submitted report can be withdrawn.")
+    if submission.cycle.status != CycleStatus.SELF_EVALUATION \
+            or timezone.localdate() > submission.deadline:
+        return _("The deadline (%(date)s) has passed; the report can no longer be "
+                 "withdrawn.") % {"date": submission.deadline}
+    return ""
+
+
 def submission_withdraw(*, submission: Submission, actor: User) -> None:
     """Withdraw a submitted report to change it (until the deadline); the submitted version
     is kept, marked withdrawn, and the pledge must be signed again."""
     with transaction.atomic(), acting_as(actor):
         locked = _locked(submission)
-        if locked.status != SubmissionStatus.SUBMITTED:
-            raise DomainError(_("Only a submitted report can be withdrawn."))
-        if locked.cycle.status != CycleStatus.SELF_EVALUATION \
-                or timezone.localdate() > locked.deadline:
-            raise DomainError(_("The deadline (%(date)s) has passed; the report can no longer "
-                                "be withdrawn.") % {"date": locked.deadline})
-        locked.versions.filter(withdrawn_at__isnull=True).update(withdrawn_at=timezone.now(),
-                                                                 withdrawn_by=actor)
+        problem = submission_withdraw_problem(locked)
+        if problem:
+            raise DomainError(problem)
+        now = timezone.now()
+        for version in locked.versions.filter(withdrawn_at__isnull=True):
+            version.withdrawn_at, version.withdrawn_by = now, actor  # one row per save: audited
+            version.save(update_fields=["withdrawn_at", "withdrawn_by"])
         submission_set_status(submission=locked, to_status=SubmissionStatus.IN_PROGRESS)
         locked.pledge_accepted_at = None
         locked.pledge_accepted_by = None

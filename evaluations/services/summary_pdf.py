@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from reports.pdf import render_pdf_in_chunks
 
 from ..enums import ReportStatus
+from ..exporters.preliminary import COLUMNS, summary_cells, summary_sizes_line, summary_title
 from ..models import DistrictSummaryFile
-from ..summary import DistrictSummary, district_summary
-from ..summary_export import COLUMNS, summary_cells, summary_sizes_line, summary_title
+from ..selectors.preliminary import DistrictSummary, district_summary
+from .documents import document_progress, document_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ STYLESHEET = settings.BASE_DIR / "static" / "css" / "summary-pdf.css"
 # costs a tenth of a second (its fonts are subset and embedded), so chunks are not smaller.
 CHUNK_ROWS = 100
 WORKERS = 2  # processes: this machine's cores; WeasyPrint is CPU-bound
-
-
-def _set(summary_id: int, **fields) -> None:
-    DistrictSummaryFile.objects.filter(pk=summary_id).update(**fields)
 
 
 def summary_render(*, summary_id: int) -> DistrictSummaryFile:
@@ -47,20 +44,20 @@ def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
     page shows it and offers to try again); it is not raised again."""
     summary = DistrictSummaryFile.objects.select_related(
         "district_review__cycle", "district_review__district").get(pk=summary_id)
-    _set(summary_id, status=ReportStatus.RUNNING, progress=5, error="")
+    document_set_status(document=summary, to_status=ReportStatus.RUNNING, progress=5)
     try:
         content = district_summary(summary.district_review)
         pdf = summary_pdf(content, document_number=summary.document_number,
-                          progress=lambda p: _set(summary_id, progress=p))
+                          progress=lambda p: document_progress(document=summary, progress=p))
         name = _("preliminary-review-summary-%(year)s-%(district)s.pdf") % {
             "year": content.year, "district": content.district}
         summary.file.save(name, ContentFile(pdf), save=False)
-        summary.status, summary.progress, summary.error = ReportStatus.DONE, 100, ""
-        summary.save(update_fields=["file", "status", "progress", "error"])
+        document_set_status(document=summary, to_status=ReportStatus.DONE, progress=100,
+                            update_fields=("file",))
     except Exception as exc:  # the page shows the failure; the user can try again
         logger.exception("rendering district summary %s failed", summary_id)
-        _set(summary_id, status=ReportStatus.FAILED, error=str(exc)[:2000])
         summary.refresh_from_db()
+        document_set_status(document=summary, to_status=ReportStatus.FAILED, error=str(exc))
     return summary
 
 

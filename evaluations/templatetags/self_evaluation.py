@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from django import template
 
-from ..selectors import current_cycle, submissions_for_user
+from ..selectors.cycles import current_cycle
+from ..selectors.scopes import submissions_for_user
 
 register = template.Library()
 

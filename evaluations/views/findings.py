@@ -16,7 +16,6 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -25,8 +24,9 @@ from institutions.exceptions import DomainError
 from institutions.rules import is_city_staff, is_institution_user
 from institutions.views.mixins import RulesPermissionMixin
 
-from ..enums import AnswerDecision, CycleStatus, FraudStatus, RectificationStatus
-from ..forms_findings import (
+from ..enums import STATUS_TONES as ENUM_TONES
+from ..enums import CycleStatus, FraudStatus, RectificationStatus
+from ..forms.findings import (
     CreditRecordFilterForm,
     FraudDecisionForm,
     FraudFilterForm,
@@ -40,19 +40,19 @@ from ..models import (
     CreditRecord,
     FraudEvidenceFile,
     FraudReport,
-    Participant,
     Rectification,
     RectificationAnswer,
     RectificationFile,
 )
-from ..selectors import (
+from ..selectors.findings import pending_answer
+from ..selectors.scopes import (
     credit_records_for_user,
     fraud_reports_for_user,
-    participants_for_user,
     rectifications_for_user,
 )
 from ..services import findings as services
 from ..services.preliminary import district_review_editable_problem
+from .mixins import ParticipantMixin
 from .self_evaluation import file_response
 
 REVIEW = "evaluations.review_district"
@@ -65,9 +65,7 @@ DECIDE_FRAUD = "evaluations.decide_fraud"
 VIEW_CREDIT_RECORDS = "evaluations.view_credit_records"
 PAGE_SIZE = 25
 
-STATUS_TONES = {RectificationStatus.OPEN: "warning", RectificationStatus.ANSWERED: "info",
-                RectificationStatus.CLOSED: "success", FraudStatus.REPORTED: "warning",
-                FraudStatus.CONFIRMED: "danger", FraudStatus.DISMISSED: "secondary"}
+STATUS_TONES = {**ENUM_TONES[RectificationStatus], **ENUM_TONES[FraudStatus]}
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -77,22 +75,7 @@ def answer_problem(user, rectification: Rectification) -> str | None:
     "" when they can, else the reason (the same checks as ``services.rectification_answer``)."""
     if not user.has_perm(ANSWER_RECTIFICATION, rectification):
         return None
-    if rectification.participant.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
-        return _("The preliminary review is over.")
-    if rectification.status == RectificationStatus.ANSWERED:
-        return _("Your answer is with the district science bureau.")
-    if rectification.status == RectificationStatus.CLOSED:
-        return _("The district science bureau accepted the rectification.")
-    if timezone.localdate() > rectification.deadline:
-        return _("The deadline (%(date)s) has passed; contact the district science bureau.") \
-            % {"date": rectification.deadline.isoformat()}
-    return ""
-
-
-def pending_answer(answers: list[RectificationAnswer]) -> RectificationAnswer | None:
-    """The answer waiting for the reviewer's decision (the latest; there is at most one)."""
-    waiting = [a for a in answers if a.decision == AnswerDecision.PENDING]
-    return waiting[-1] if waiting else None
+    return services.rectification_answer_problem(rectification)
 
 
 def decide_problem(user, rectification: Rectification,
@@ -113,20 +96,11 @@ def _with_tones(rows):
 
 # --- Mixins ----------------------------------------------------------------------------------
 
-class ParticipantMixin(RulesPermissionMixin):
-    """A participant the user may see, by ``pk``; acting on it is the district's
+class ParticipantActionMixin(ParticipantMixin):
+    """A participant the user may see; acting on it is the district's
     (``evaluations.review_district``)."""
 
     permission_required = REVIEW
-
-    def get_participant(self) -> Participant:
-        if not hasattr(self, "_participant"):
-            self._participant = get_object_or_404(participants_for_user(self.request.user),
-                                                  pk=self.kwargs["pk"])
-        return self._participant
-
-    def get_permission_object(self):
-        return self.get_participant()
 
 
 class RectificationMixin(RulesPermissionMixin):
@@ -214,7 +188,7 @@ class FraudReportMixin(RulesPermissionMixin):
 
 # --- Rectification notices (整改) --------------------------------------------------------------
 
-class RectificationCreateView(ParticipantMixin, FormView):
+class RectificationCreateView(ParticipantActionMixin, FormView):
     """The district asks a participant to rectify problems by a deadline."""
 
     template_name = "evaluations/rectification_create.html"
@@ -361,7 +335,7 @@ class RectificationFileView(RulesPermissionMixin, View):
 
 # --- Fraud (R8) --------------------------------------------------------------------------------
 
-class FraudReportCreateView(ParticipantMixin, FormView):
+class FraudReportCreateView(ParticipantActionMixin, FormView):
     """The district reports 虚报 or 虚构 with its evidence; the city decides."""
 
     template_name = "evaluations/fraud_report_create.html"

@@ -12,9 +12,9 @@ from institutions.exceptions import DomainError
 from institutions.rules import is_city_admin
 from institutions.views.mixins import RulesPermissionMixin
 
-from ..forms import PolicyVersionForm
+from ..forms.policy import PolicyVersionForm
 from ..models import PolicyVersion
-from ..selectors import policy_version_in_force
+from ..selectors.policy import policy_version_in_force
 from ..services.policy import policy_version_create, policy_version_update
 
 

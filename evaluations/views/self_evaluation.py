@@ -9,126 +9,66 @@ institution's own accounts change anything (``evaluations.edit_submission``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
-from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from institutions.exceptions import DomainError
+from institutions.models import Cluster, District
+from institutions.rules import is_district_reviewer
 from institutions.views.mixins import RulesPermissionMixin
 
 from .. import completeness
 from ..enums import CycleStatus, EvidenceType, ReportStatus, SubmissionStatus
-from ..evidence import CONTENT_TYPES, PREVIEWABLE
-from ..forms_self_evaluation import (
+from ..exporters.base import XLSX_CONTENT_TYPE
+from ..exporters.self_evaluation import progress_workbook
+from ..forms.self_evaluation import (
     EvidenceUploadForm,
     IndicatorResponseForm,
     PledgeForm,
+    ProgressFilterForm,
     ScanUploadForm,
 )
 from ..models import (
+    Cycle,
+    CycleStage,
     EvidenceFile,
     Indicator,
-    IndicatorResponse,
     ReportFile,
     Submission,
 )
-from ..selectors import current_cycle, submissions_for_user
+from ..selectors.cycles import current_cycle
+from ..selectors.scopes import submissions_for_user
+from ..selectors.self_evaluation import (
+    PAGE_SIZE,
+    STATUSES,
+    TONES,
+    ProgressRow,
+    answer_of,
+    checklist,
+    indicator_gaps,
+    status_columns,
+    submission_progress,
+    submission_status_list,
+)
 from ..services import self_evaluation as services
+from ..services import uploads
+from ..services.uploads import CONTENT_TYPES, PREVIEWABLE
 
 VIEW = "evaluations.view_submission"
 EDIT = "evaluations.edit_submission"
 
 
 # --- Reading ---------------------------------------------------------------------------------
-
-def _spec(indicator: Indicator) -> completeness.IndicatorSpec:
-    return completeness.IndicatorSpec(
-        id=indicator.pk, code=indicator.code, name=indicator.name, points=indicator.points,
-        evidence_required=indicator.evidence_required,
-        fields=tuple(completeness.FieldSpec(f.key, f.label, f.kind, f.required)
-                     for f in indicator.fields.all()))
-
-
-def _answer(response: IndicatorResponse | None, evidence_count: int) -> completeness.Answer:
-    if response is None:
-        return completeness.Answer({}, "", None, evidence_count)
-    return completeness.Answer(response.data, response.narrative, response.self_score,
-                               evidence_count)
-
-
-def indicator_gaps(submission: Submission, indicator: Indicator,
-                   response: IndicatorResponse | None, evidence_count: int) -> list[str]:
-    """What one indicator still lacks (the same check as the submit page's, for one row)."""
-    found = completeness.gaps([_spec(indicator)], {indicator.pk: _answer(response,
-                                                                         evidence_count)},
-                              submission.cycle.period)
-    return [gap.message for gap in found]
-
-
-@dataclass
-class ChecklistRow:
-    indicator: Indicator
-    response: IndicatorResponse | None
-    evidence_count: int
-    gaps: list[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return not self.gaps
-
-    @property
-    def started(self) -> bool:
-        return self.response is not None or self.evidence_count > 0
-
-
-@dataclass
-class Checklist:
-    categories: list[tuple[object, list[ChecklistRow]]]
-    done: int
-    total: int
-    self_score_total: object
-
-    @property
-    def percent(self) -> int:
-        return self.done * 100 // self.total if self.total else 0
-
-
-def checklist(submission: Submission) -> Checklist:
-    """Every indicator of the cycle with its answer, its number of files and what it lacks,
-    grouped by category, in a fixed number of queries whatever the size."""
-    indicators = list(Indicator.objects.filter(category__cycle_id=submission.cycle_id)
-                      .select_related("category").prefetch_related("fields")
-                      .order_by("category__order", "order", "pk"))
-    responses = {r.indicator_id: r for r in IndicatorResponse.objects.filter(
-        submission=submission).order_by().annotate(n_evidence=Count("evidence"))}
-    answers = {pk: _answer(r, r.n_evidence) for pk, r in responses.items()}
-    gaps: dict[int, list[str]] = {}
-    for gap in completeness.gaps([_spec(i) for i in indicators], answers,
-                                 submission.cycle.period):
-        gaps.setdefault(gap.indicator_id, []).append(gap.message)
-    categories: list[tuple[object, list[ChecklistRow]]] = []
-    for indicator in indicators:
-        response = responses.get(indicator.pk)
-        row = ChecklistRow(indicator, response, response.n_evidence if response else 0,
-                           gaps.get(indicator.pk, []))
-        if not categories or categories[-1][0] != indicator.category:
-            categories.append((indicator.category, []))
-        categories[-1][1].append(row)
-    done = sum(1 for _category, rows in categories for row in rows if row.complete)
-    total_score = sum((r.self_score for r in responses.values() if r.self_score is not None),
-                      start=0)
-    return Checklist(categories, done, len(indicators), total_score)
 
 
 def _deadline_context(submission: Submission) -> dict:
@@ -138,10 +78,8 @@ def _deadline_context(submission: Submission) -> dict:
 
 
 def _can_withdraw(user, submission: Submission) -> bool:
-    return (submission.status == SubmissionStatus.SUBMITTED
-            and submission.cycle.status == CycleStatus.SELF_EVALUATION
-            and timezone.localdate() <= submission.deadline
-            and user.has_perm(EDIT, submission))
+    return (user.has_perm(EDIT, submission)
+            and not services.submission_withdraw_problem(submission))
 
 
 def can_change(user, submission: Submission) -> tuple[bool, str]:
@@ -151,11 +89,6 @@ def can_change(user, submission: Submission) -> tuple[bool, str]:
         return False, ""
     problem = services.submission_editable_problem(submission)
     return not problem, problem
-
-
-def answer_of(submission: Submission, indicator: Indicator) -> IndicatorResponse | None:
-    return IndicatorResponse.objects.filter(submission=submission, indicator=indicator) \
-        .select_related("updated_by").first()
 
 
 def evidence_context(request, submission: Submission, indicator: Indicator, **extra) -> dict:
@@ -487,7 +420,7 @@ class SubmissionSubmitView(SubmissionMixin, TemplateView):
         report = submission.reports.select_related("requested_by", "scan_uploaded_by").first()
         user = self.request.user
         report_current = report is not None and report.digest == digest
-        scan_ready = report_current and report.status == ReportStatus.DONE and bool(report.scan)
+        scan_ready = uploads.scan_ready(report, current=report_current)
         checks_pass = not gaps and submission.pledge_accepted_at is not None and scan_ready
         return super().get_context_data(
             **context, gaps=grouped, gap_count=len(gaps), no_gaps=not gaps, report=report,
@@ -688,6 +621,141 @@ class SubmissionVersionView(SubmissionMixin, TemplateView):
                                                                    submission), **kwargs)
 
 
+# --- Progress of the cohort, by district and cluster (the city and the districts) -----------
+
+# --- Reads ----------------------------------------------------------------------------------
+
+
+# --- Filters --------------------------------------------------------------------------------
+
+
+class ProgressMixin(RulesPermissionMixin):
+    """The cycle of the URL, the user's scope and the filters of the query string."""
+
+    permission_required = "evaluations.view_progress"
+
+    def get_cycle(self) -> Cycle:
+        if not hasattr(self, "_cycle"):
+            self._cycle = get_object_or_404(Cycle, year=self.kwargs["year"])
+        return self._cycle
+
+    def load(self) -> None:
+        user = self.request.user
+        self.district_locked = is_district_reviewer(user)
+        districts = list(District.objects.order_by("sort_order", "name"))
+        if self.district_locked:
+            districts = [d for d in districts if d.pk == user.district_id]
+            user.district = districts[0]  # loaded already: the navigation shows it too
+        self.districts = districts
+        self.clusters = list(Cluster.objects.order_by("sort_order", "name"))
+        self.form = ProgressFilterForm(self.request.GET or None,
+                                       districts=None if self.district_locked else districts,
+                                       clusters=self.clusters)
+        self.filters = self.form.filters()
+        self.scope = submissions_for_user(user, self.get_cycle())
+
+    def counted(self) -> QuerySet[Submission]:
+        """The reports the counts are over: the status filter narrows only the list (the
+        counts are by status already)."""
+        qs = self.scope
+        if self.filters.get("district"):
+            qs = qs.filter(district_id=self.filters["district"])
+        if self.filters.get("cluster"):
+            qs = qs.filter(cluster_id=self.filters["cluster"])
+        return qs
+
+    def listed(self) -> QuerySet[Submission]:
+        qs = self.counted()
+        if self.filters.get("status"):
+            qs = qs.filter(status=self.filters["status"])
+        return submission_status_list(qs)
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+class ProgressView(ProgressMixin, TemplateView):
+    template_name = "evaluations/progress.html"
+
+    def get_context_data(self, **kwargs):
+        self.load()
+        cycle = self.get_cycle()
+        progress = submission_progress(self.counted(), self.districts, self.clusters)
+        district = self.filters.get("district")
+        by_district = [row for row in progress.by_district if district in (None, row.pk)]
+        page = Paginator(self.listed(), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        for submission in page:
+            submission.tone = TONES[submission.status]
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        url = reverse("evaluations:progress", kwargs={"year": cycle.year})
+        export_url = reverse("evaluations:progress_export", kwargs={"year": cycle.year})
+        _link_rows(by_district, url, "district", self.filters)
+        _link_rows(progress.by_cluster, url, "cluster", self.filters)
+        # The city drilled down into a district: name it, with the way back to all of them.
+        scope_district = next((d for d in self.districts
+                               if self.district_locked or d.pk == district), None)
+        back = {k: v for k, v in self.filters.items() if k != "district"}
+        return super().get_context_data(
+            cycle=cycle, form=self.form, filters=self.filters, page=page,
+            query=query.urlencode(), district_locked=self.district_locked,
+            scope_district=scope_district,
+            all_districts_url=(f"{url}?{urlencode(back)}" if back else url) if district else "",
+            stage=CycleStage.objects.filter(cycle=cycle,
+                                            stage=CycleStatus.SELF_EVALUATION).first(),
+            today=timezone.localdate(),
+            total=progress.total, statuses=status_columns(progress.total),
+            status_labels=[(s, SubmissionStatus(s).label, TONES[s]) for s in STATUSES],
+            by_district=by_district if len(by_district) > 1 else [],
+            by_cluster=progress.by_cluster,
+            district_chart=_chart(by_district), cluster_chart=_chart(progress.by_cluster),
+            export_url=f"{export_url}?{query.urlencode()}", **kwargs)
+
+
+def _link_rows(rows: list[ProgressRow], url: str, key: str, filters: dict) -> None:
+    """Drill-down: each row links to the list narrowed to it (other filters kept but the
+    status, since the row shows every status)."""
+    kept = {k: v for k, v in filters.items() if k not in (key, "status")}
+    for row in rows:
+        row.link = f"{url}?{urlencode({**kept, key: row.pk})}#progress-list"
+
+
+def _chart(rows: list[ProgressRow]) -> dict:
+    """The stacked bar chart's data; clicking a bar follows its row's link."""
+    return {
+        "labels": [row.name for row in rows],
+        "links": [row.link for row in rows],
+        "series": [{"status": status, "label": str(SubmissionStatus(status).label),
+                    "data": [row.counts[status] for row in rows]} for status in STATUSES],
+    }
+
+
+class ProgressExportView(ProgressMixin, View):
+    """The status list as the user sees it — same scope, same filters — as a workbook."""
+
+    def get(self, request, *args, **kwargs):
+        self.load()
+        cycle = self.get_cycle()
+        content = progress_workbook(self.listed(), cycle=cycle)
+        filename = _("self-evaluation-progress-%(year)s-%(date)s.xlsx") % {
+            "year": cycle.year, "date": f"{timezone.localdate():%Y-%m-%d}"}
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
+
+
+class ProgressCurrentView(RulesPermissionMixin, View):
+    """The navigation's link: the progress of the current cycle."""
+
+    permission_required = "evaluations.view_progress"
+
+    def get(self, request, *args, **kwargs):
+        cycle = current_cycle()
+        if cycle is None:
+            messages.info(request, _("There is no evaluation cycle yet."))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect("evaluations:progress", year=cycle.year)
+
+
 urlpatterns = [
     path("self-evaluation/", MySubmissionView.as_view(), name="my_submission"),
     path("self-evaluation/<int:pk>/", SubmissionDetailView.as_view(), name="submission_detail"),
@@ -717,4 +785,9 @@ urlpatterns = [
     path("self-evaluation/reports/<int:pk>/scan/", ReportScanView.as_view(), name="report_scan"),
     path("self-evaluation/reports/<int:pk>/scan/upload/", ReportScanUploadView.as_view(),
          name="report_scan_upload"),
+    # Progress of the cohort
+    path("progress/", ProgressCurrentView.as_view(), name="progress_current"),
+    path("cycles/<int:year>/progress/", ProgressView.as_view(), name="progress"),
+    path("cycles/<int:year>/progress.xlsx", ProgressExportView.as_view(),
+         name="progress_export"),
 ]

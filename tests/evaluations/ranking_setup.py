@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from evaluations.enums import ReportStatus
 from evaluations.models import DistrictReview, DistrictSummaryFile, Participant
-from evaluations.summary import district_summary
+from evaluations.selectors.preliminary import district_summary
 from tests.evaluations.preliminary_setup import score_directly
 from tests.evaluations.self_evaluation_setup import PDF
 

@@ -24,7 +24,6 @@ from evaluations.services.cycles import (
     CYCLE_TRANSITIONS,
     cycle_create,
     cycle_schedule,
-    cycle_stage_close,
     cycle_stage_schedule,
     cycle_transition,
     cycle_transition_problems,
@@ -35,6 +34,7 @@ from evaluations.services.self_evaluation import (
     self_evaluation_close,
     self_evaluation_close_problems,
 )
+from evaluations.services.stages import cycle_stage_close
 from institutions.enums import FilingStatus
 from institutions.exceptions import DomainError
 from institutions.models import Institution, InstitutionStatusChange

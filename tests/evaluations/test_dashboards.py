@@ -19,10 +19,10 @@ from evaluations.enums import (
     ReportStatus,
 )
 from evaluations.models import DistrictSummaryFile, Rectification
+from evaluations.selectors.preliminary import district_summary
 from evaluations.services import findings
 from evaluations.services import preliminary as services
-from evaluations.summary import district_summary
-from evaluations.views.dashboards import score_distribution
+from evaluations.selectors.preliminary import score_distribution
 from institutions.enums import Role
 from institutions.models import District
 from tests.evaluations.preliminary_setup import (

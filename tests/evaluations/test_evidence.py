@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.utils import translation
 
 from evaluations.enums import EvidenceType
-from evaluations.evidence import sanitise_name, sniff_type
 from evaluations.models import EvidenceFile, Indicator, IndicatorResponse
-from evaluations.services.self_evaluation import check_upload, evidence_upload
+from evaluations.services.self_evaluation import evidence_upload
+from evaluations.services.uploads import check_upload, sanitise_name, sniff_type
 from institutions.exceptions import DomainError
 from tests.evaluations.self_evaluation_setup import (
     ELF,

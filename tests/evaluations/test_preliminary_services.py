@@ -15,8 +15,8 @@ from evaluations.enums import (
     SubmissionStatus,
 )
 from evaluations.models import DistrictSummaryFile, Indicator, Participant
+from evaluations.selectors.preliminary import district_summary
 from evaluations.services import preliminary as services
-from evaluations.summary import district_summary
 from institutions.exceptions import DomainError
 from institutions.models import Notification
 from tests.evaluations.preliminary_setup import (

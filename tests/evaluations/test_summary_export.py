@@ -10,10 +10,10 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from evaluations.enums import ClaimVerdict
+from evaluations.exporters.preliminary import COLUMNS, district_summary_workbook
 from evaluations.models import ClaimReview
+from evaluations.selectors.preliminary import district_summary
 from evaluations.services import preliminary
-from evaluations.summary import district_summary
-from evaluations.summary_export import COLUMNS, district_summary_workbook
 from tests.evaluations.preliminary_setup import (
     add_institutions,
     district_review,

@@ -15,9 +15,9 @@ from django.utils.translation import gettext
 
 from evaluations.enums import ReportStatus
 from evaluations.models import DistrictSummaryFile
+from evaluations.selectors.preliminary import district_summary
 from evaluations.services import findings, preliminary
 from evaluations.services import summary_pdf as service
-from evaluations.summary import district_summary
 from tests.evaluations.preliminary_setup import (
     add_institutions,
     district_review,

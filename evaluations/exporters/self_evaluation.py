@@ -2,23 +2,18 @@
 where, with its deadline (extensions marked) and its last activity."""
 from __future__ import annotations
 
-import datetime as dt
 import io
-from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .enums import SubmissionStatus
-from .models import Cycle, Submission
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from ..enums import SubmissionStatus
+from ..models import Cycle, Submission
+from .base import cell
 
 COLUMNS = (
     (_("Institution"), 40),
@@ -48,37 +43,19 @@ def progress_workbook(submissions: QuerySet[Submission], *, cycle: Cycle) -> byt
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, title, font=bold) for title in titles])
+    sheet.append([cell(sheet, title, font=bold) for title in titles])
     for submission in submissions.iterator(chunk_size=2000):
         sheet.append([
-            _cell(sheet, submission.institution.name),
-            _cell(sheet, submission.institution.credit_code),
-            _cell(sheet, submission.district.name),
-            _cell(sheet, submission.cluster.name),
-            _cell(sheet, statuses.get(submission.status, submission.status)),
-            _cell(sheet, submission.deadline),
-            _cell(sheet, yes if submission.extended else ""),
-            _cell(sheet, submission.last_update_at),
-            _cell(sheet, submission.submitted_at),
+            cell(sheet, submission.institution.name),
+            cell(sheet, submission.institution.credit_code),
+            cell(sheet, submission.district.name),
+            cell(sheet, submission.cluster.name),
+            cell(sheet, statuses.get(submission.status, submission.status)),
+            cell(sheet, submission.deadline),
+            cell(sheet, yes if submission.extended else ""),
+            cell(sheet, submission.last_update_at),
+            cell(sheet, submission.submitted_at),
         ])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(sheet, value: Any, font: Font | None = None) -> WriteOnlyCell:
-    if isinstance(value, dt.datetime):
-        # Excel has no time zones: write the local (Asia/Shanghai) wall-clock time.
-        value = timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value if value != "" else None)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula
-    if isinstance(value, dt.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    if font is not None:
-        cell.font = font
-    return cell

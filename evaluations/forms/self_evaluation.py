@@ -5,12 +5,17 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .completeness import YEARS
-from .enums import FieldKind
-from .evidence import EXTENSIONS
-from .models import Indicator, IndicatorResponse
+from institutions.models import Cluster, District
+
+from ..completeness import YEARS
+from ..enums import FieldKind, SubmissionStatus
+from ..models import Indicator, IndicatorResponse
+from ..selectors.self_evaluation import STATUSES
+from ..services.uploads import EXTENSIONS
+from .base import MultipleFileField
 
 
 def _accept(kinds) -> str:
@@ -107,25 +112,6 @@ class IndicatorResponseForm(forms.Form):
             return False
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple) and data:
-            return [single(item, initial) for item in data]
-        # No file at all: the single-file check says it is required.
-        return [single(None if isinstance(data, list | tuple) else data, initial)]
-
-
 class EvidenceUploadForm(forms.Form):
     files = MultipleFileField(label=_("Evidence files"))
 
@@ -145,3 +131,34 @@ class ScanUploadForm(forms.Form):
     scan = forms.FileField(label=_("Stamped scan of the report"),
                            widget=forms.ClearableFileInput(attrs={
                                "accept": ".pdf,.jpg,.jpeg,.png", "class": "form-control"}))
+
+
+class ProgressFilterForm(forms.Form):
+    """District (city only), cluster and status of the list; choices come from rows already
+    loaded, so the form costs no query of its own."""
+
+    district = forms.TypedChoiceField(label=gettext_lazy("District"), required=False, coerce=int,
+                                      empty_value=None,
+                                      widget=forms.Select(attrs={"class": "form-select"}))
+    cluster = forms.TypedChoiceField(label=gettext_lazy("Industry cluster"), required=False,
+                                     coerce=int, empty_value=None,
+                                     widget=forms.Select(attrs={"class": "form-select"}))
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, data, *, districts: list[District] | None, clusters: list[Cluster]):
+        super().__init__(data)
+        if districts is None:
+            del self.fields["district"]
+        else:
+            self.fields["district"].choices = [("", _("All districts")),
+                                               *((d.pk, d.name) for d in districts)]
+        self.fields["cluster"].choices = [("", _("All clusters")),
+                                          *((c.pk, c.name) for c in clusters)]
+        self.fields["status"].choices = [("", _("All statuses")),
+                                         *((s, SubmissionStatus(s).label) for s in STATUSES)]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {key: value for key, value in self.cleaned_data.items() if value}

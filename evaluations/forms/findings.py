@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .enums import FraudKind, FraudStatus, RectificationStatus
-from .evidence import EXTENSIONS
-from .forms_self_evaluation import MultipleFileField
-from .models import FraudReport, Rectification
-from .services.findings import ATTACHMENT_TYPES
+from ..enums import FraudKind, FraudStatus, RectificationStatus
+from ..models import FraudReport, Rectification
+from ..services.findings import ATTACHMENT_TYPES
+from ..services.uploads import EXTENSIONS
+from .base import CrispyMixin, OptionalMultipleFileField, date_input
 
 # A prefill for the credit record, stored as written: the record is a Chinese document kept
 # by the bureau, so its words must not depend on the language of whoever confirms it.
@@ -25,29 +24,17 @@ LEGAL_REPRESENTATIVE_ROLE = "法定代表人"
 ACCEPT = ",".join([*(EXTENSIONS[kind] for kind in ATTACHMENT_TYPES), ".jpeg"])
 
 
-def _date_input() -> forms.DateInput:
-    # A plain DateInput renders a localised date that <input type=date> rejects.
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+class _CrispyMixin(CrispyMixin):
+    disable_csrf = True  # the template's <form> has its own token
 
 
-class _CrispyMixin:
-    def _helper(self) -> None:
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the template's <form> has its own token
-
-
-class FilesField(MultipleFileField):
-    """Several files in one input, optional unless ``required=True``: the cleaned value is a
-    (maybe empty) list."""
+class FilesField(OptionalMultipleFileField):
+    """Several files in one input, optional unless ``required=True``."""
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
         self.widget.attrs.update({"accept": ACCEPT, "class": "form-control"})
-
-    def clean(self, data, initial=None):
-        return [upload for upload in super().clean(data, initial) if upload]
 
 
 class RectificationForm(_CrispyMixin, forms.Form):
@@ -55,7 +42,7 @@ class RectificationForm(_CrispyMixin, forms.Form):
         label=_("Problems to rectify"), max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("One problem per line, each saying what must be corrected."))
-    deadline = forms.DateField(label=_("Answer by"), widget=_date_input())
+    deadline = forms.DateField(label=_("Answer by"), widget=date_input())
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -90,7 +77,7 @@ class RectificationDecisionForm(_CrispyMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when not accepting: say what is still missing."))
     new_deadline = forms.DateField(
-        label=_("New deadline"), required=False, widget=_date_input(),
+        label=_("New deadline"), required=False, widget=date_input(),
         help_text=_("When not accepting: the date by which the institution must answer again "
                     "(required once the old deadline has passed)."))
 

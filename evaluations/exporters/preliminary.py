@@ -8,19 +8,16 @@ language, and the workbook is built in the language of the request that asks for
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .summary import DistrictSummary, SummaryRow
+from ..selectors.preliminary import DistrictSummary, SummaryRow
+from .base import cell
 
 # (title, width in Excel characters); the PDF sets its own widths in summary-pdf.css.
 COLUMNS = (
@@ -85,31 +82,16 @@ def district_summary_workbook(summary: DistrictSummary, *,
     # Four title rows, then the header; a write-only sheet takes its panes before any row.
     header_row = 5
     sheet.freeze_panes = f"A{header_row + 1}"
-    sheet.append([_cell(sheet, summary_title(summary), font=Font(bold=True, size=14))])
-    sheet.append([_cell(sheet, _("Document number: %(number)s") % {
+    sheet.append([cell(sheet, summary_title(summary), font=Font(bold=True, size=14))])
+    sheet.append([cell(sheet, _("Document number: %(number)s") % {
         "number": document_number or "—"})])
-    sheet.append([_cell(sheet, _("Date: %(date)s") % {
+    sheet.append([cell(sheet, _("Date: %(date)s") % {
         "date": date_format(timezone.localdate(), "DATE_FORMAT")})])
-    sheet.append([_cell(sheet, summary_sizes_line(summary))])
-    sheet.append([_cell(sheet, str(title), font=bold, alignment=wrap) for title, _w in COLUMNS])
+    sheet.append([cell(sheet, summary_sizes_line(summary))])
+    sheet.append([cell(sheet, str(title), font=bold, alignment=wrap) for title, _w in COLUMNS])
     for row in summary.rows:
         fill = fraud_fill if row.fraud else None
-        sheet.append([_cell(sheet, value, alignment=wrap, fill=fill,
+        sheet.append([cell(sheet, value, alignment=wrap, fill=fill,
                             number_format="0.00" if k == SCORE_COLUMN else None)
                       for k, value in enumerate(summary_cells(summary, row))])
     return workbook
-
-
-def _cell(sheet, value, *, font: Font | None = None, alignment: Alignment | None = None,
-          fill: PatternFill | None = None, number_format: str | None = None) -> WriteOnlyCell:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value if value != "" else None)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # text, never a formula: a name typed as "=…" must not run
-    if isinstance(value, Decimal) and number_format:
-        cell.number_format = number_format
-    for attribute, style in (("font", font), ("alignment", alignment), ("fill", fill)):
-        if style is not None:
-            setattr(cell, attribute, style)
-    return cell

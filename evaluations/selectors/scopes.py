@@ -1,0 +1,98 @@
+"""What each user may see (the city all, a district its own district's, an institution its own):
+the querysets every page and file view looks its objects up in."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from institutions.models import User
+from institutions.rules import (
+    is_city_staff,
+    is_district_reviewer,
+    is_institution_user,
+)
+
+from ..models import (
+    CreditRecord,
+    Cycle,
+    DistrictReview,
+    FraudReport,
+    Participant,
+    Rectification,
+    Submission,
+)
+
+
+def submissions_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Submission]:
+    """Self-evaluations the user may see: the city all, a district its own district's, an
+    institution its own. (Experts see the ones assigned to them from the panel stage on.)"""
+    qs = Submission.objects.select_related("institution", "district", "cluster", "cycle")
+    if cycle is not None:
+        qs = qs.filter(cycle=cycle)
+    if not user.is_authenticated:
+        return qs.none()
+    if is_city_staff(user):
+        return qs
+    if is_district_reviewer(user):
+        return qs.filter(district_id=user.district_id)
+    if is_institution_user(user):
+        return qs.filter(institution_id=user.institution_id)
+    return qs.none()
+
+
+def _scoped(qs: QuerySet, user: User, district_field: str,
+            institution_field: str | None = None) -> QuerySet:
+    if not user.is_authenticated:
+        return qs.none()
+    if is_city_staff(user):
+        return qs
+    if is_district_reviewer(user):
+        return qs.filter(**{district_field: user.district_id})
+    if institution_field and is_institution_user(user):
+        return qs.filter(**{institution_field: user.institution_id})
+    return qs.none()
+
+
+def district_reviews_for_user(user: User, cycle: Cycle | None = None
+                              ) -> QuerySet[DistrictReview]:
+    """District reviews the user may see: the city all, a district its own."""
+    qs = DistrictReview.objects.select_related("cycle__policy_version", "district")
+    if cycle is not None:
+        qs = qs.filter(cycle=cycle)
+    return _scoped(qs, user, "district_id")
+
+
+def participants_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Participant]:
+    """Participants the user may review or read: the city all, a district its own."""
+    qs = Participant.objects.select_related(
+        "cycle__policy_version", "district_review__district", "district_review__cycle",
+        "institution",
+        "submission__cluster")
+    if cycle is not None:
+        qs = qs.filter(cycle=cycle)
+    return _scoped(qs, user, "district_review__district_id")
+
+
+def rectifications_for_user(user: User) -> QuerySet[Rectification]:
+    """Rectification notices: the city all, a district its own, an institution its own."""
+    qs = Rectification.objects.select_related(
+        "participant__cycle", "participant__institution", "participant__district_review__district",
+        "issued_by")
+    return _scoped(qs, user, "participant__district_review__district_id",
+                   "participant__institution_id")
+
+
+def fraud_reports_for_user(user: User) -> QuerySet[FraudReport]:
+    """Fraud reports: the city all, a district its own (never the institution)."""
+    qs = FraudReport.objects.select_related(
+        "participant__cycle", "participant__institution",
+        "participant__district_review__district", "reported_by", "decided_by")
+    return _scoped(qs, user, "participant__district_review__district_id")
+
+
+def credit_records_for_user(user: User) -> QuerySet[CreditRecord]:
+    """Credit records (R8) are the city's."""
+    qs = CreditRecord.objects.select_related("institution", "cycle", "fraud_report",
+                                             "recorded_by")
+    if user.is_authenticated and is_city_staff(user):
+        return qs
+    return qs.none()
