@@ -10,8 +10,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from evaluations import demo as cycle_demo
-from evaluations import demo_preliminary as demo
+from evaluations.demo import preliminary as demo
+from evaluations.demo import registry as registry_demo
+from evaluations.demo import self_evaluation as cycle_demo
 from evaluations.enums import (
     CycleStatus,
     DistrictReviewStatus,
@@ -33,7 +34,6 @@ from evaluations.models import (
     Submission,
 )
 from evaluations.services.preliminary import district_ranking_problems
-from institutions import demo as registry_demo
 from institutions.enums import FilingStatus
 from institutions.models import Cluster, District, Institution, Notification, User
 from institutions.reference_data import ensure_reference_data

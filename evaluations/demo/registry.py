@@ -1,6 +1,8 @@
-"""Demo data for `make run`: a registry of the real Xuzhou shape and an account for every role.
+"""The demo's registry: institutions of the real Xuzhou shape in the districts and "343"
+clusters of the reference data, and an account for every role.
 
-Deterministic and idempotent: running it twice changes nothing.
+Through the services (``institution_create``, ``user_create``). Deterministic and idempotent:
+running it twice changes nothing.
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from stdnum.cn import uscc
 
-from .enums import Role
-from .models import Cluster, District, Institution, User
-from .services import institution_create, user_create
+from institutions.enums import Role
+from institutions.models import Cluster, District, Institution, User
+from institutions.services import institution_create, user_create
+
+from .support import demo_shortcuts
 
 DEMO_PASSWORD = "xz-demo-2026"
 DEMO_INSTITUTION_COUNT = 150
@@ -118,7 +122,7 @@ def demo_accounts() -> list[tuple[str, str, dict]]:
     yunlong_institution = Institution.objects.filter(district=yunlong).order_by(
         "credit_code").first()
     # In the 2025 cohort (filed in an odd year up to 2023, R1): the demo's preliminary review
-    # sends this institution a rectification notice (evaluations.demo_preliminary).
+    # sends this institution a rectification notice (evaluations.demo.preliminary).
     gulou_2025_institution = next(
         (i for i in Institution.objects.filter(district=gulou).order_by("credit_code")
          if i.filing_date.year % 2 == 1 and i.filing_date.year <= 2023), None)
@@ -145,15 +149,17 @@ def demo_accounts() -> list[tuple[str, str, dict]]:
 def seed_accounts() -> list[DemoLogin]:
     """Create the demo accounts that do not exist yet (passwords are not reset)."""
     logins = []
-    for username, role, scope in demo_accounts():
-        if not User.objects.filter(username=username).exists():
-            user_create(username=username, password=DEMO_PASSWORD, role=role,
-                        email=f"{username}@example.cn", **scope)
-        logins.append(DemoLogin(username, role, _scope_label(scope)))
+    with demo_shortcuts():
+        for username, role, scope in demo_accounts():
+            if not User.objects.filter(username=username).exists():
+                user_create(username=username, password=DEMO_PASSWORD, role=role,
+                            email=f"{username}@example.cn", **scope)
+            logins.append(DemoLogin(username, role, _scope_label(scope)))
     return logins
 
 
 def demo_logins() -> list[DemoLogin]:
+    """The demo accounts that exist, in the order of ``demo_accounts``."""
     return [DemoLogin(u, r, _scope_label(s)) for u, r, s in demo_accounts()
             if User.objects.filter(username=u).exists()]
 

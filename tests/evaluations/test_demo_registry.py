@@ -12,7 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 from stdnum.cn import uscc
 
-from institutions import demo
+from evaluations.demo import registry as demo
 from institutions.enums import Role
 from institutions.models import Cluster, District, Institution, InstitutionStatusChange, User
 from institutions.reference_data import ensure_reference_data

@@ -1,6 +1,5 @@
-"""Demo data of the preliminary review (issue 4) for `make run`: a second cycle, 2025, whose
-self-evaluation is over and whose districts' preliminary review is under way, with the
-districts in every state:
+"""The demo's preliminary review (issue 4): a second cycle, 2025, whose self-evaluation is over
+and whose districts' preliminary review is under way, with the districts in every state:
 
 - 鼓楼区 (login ``district_gulou``) in review with rich data: reports fully and partly
   reviewed, site visits, rectification notices open, answered, rectified and one overdue, a
@@ -11,10 +10,11 @@ districts in every state:
 - 贾汪区 submitted and returned by the city with a reason; 泉山区 accepted;
 - every other district not started; a handful of the cohort never submitted (未参评, R2).
 
-Everything goes through the services, as the users would have done it, except where a
-comment says why not. Deterministic and idempotent: the cycle moves on only from the state it
-is in, and a district's review is filled in only while it has not started, so running it twice
-changes nothing.
+Everything goes through the services, as the users would have done it; what happened days
+ago (the reports, the overdue notice) is done under the demo's clock (``support.clock``).
+Deterministic and idempotent: the cycle moves on only from the state it is in, and a
+district's review is filled in only while it has not started, so running it twice changes
+nothing.
 """
 from __future__ import annotations
 
@@ -22,21 +22,16 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from importlib.util import find_spec
 
-from django.contrib.auth.hashers import make_password
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from institutions.demo import DEMO_PASSWORD
 from institutions.enums import INSTITUTION_ROLES, Role
 from institutions.models import District, User
 from institutions.services import user_create
 
-from .demo import _backdate, _Filler, _pdf
-from .enums import (
+from ..enums import (
     ClaimVerdict,
     CycleStatus,
     DistrictReviewStatus,
@@ -44,7 +39,7 @@ from .enums import (
     ReportStatus,
     SubmissionStatus,
 )
-from .models import (
+from ..models import (
     Cycle,
     DistrictReview,
     DistrictSummaryFile,
@@ -52,8 +47,8 @@ from .models import (
     Participant,
     Rectification,
 )
-from .services.cycles import cycle_create, cycle_stage_schedule, cycle_transition
-from .services.findings import (
+from ..services.cycles import cycle_create, cycle_stage_schedule, cycle_transition
+from ..services.findings import (
     fraud_report_decide,
     fraud_report_file,
     rectification_answer,
@@ -61,19 +56,21 @@ from .services.findings import (
     rectification_issue,
     site_visit_record,
 )
-from .services.preliminary import (
+from ..services.preliminary import (
     claim_review_save,
     district_ranking_save,
     district_review_accept,
     district_review_return,
     district_review_submit,
     participant_comment_save,
-    summary_document_number,
     summary_request,
     summary_scan_upload,
 )
-from .services.self_evaluation import self_evaluation_close
-from .summary import district_summary
+from ..services.self_evaluation import self_evaluation_close
+from ..services.summary_pdf import summary_render
+from .registry import DEMO_PASSWORD
+from .self_evaluation import ReportFiller, filled_at
+from .support import at, clock, demo_shortcuts, pdf
 
 DEMO_YEAR = 2025  # institutions filed in an odd year up to 2023 are its cohort (R1)
 SELF_EVALUATION_DAYS = 60  # self-evaluation ran from 60 days ago until yesterday
@@ -100,7 +97,7 @@ class PreliminarySeed:
     districts: int
 
 
-DEMO_LOGIN = "inst_filer_2025"  # a 鼓楼区 institution of the 2025 cohort (institutions.demo)
+DEMO_LOGIN = "inst_filer_2025"  # a 鼓楼区 institution of the 2025 cohort (demo.registry)
 
 
 def demo_institution_id() -> int | None:
@@ -109,40 +106,44 @@ def demo_institution_id() -> int | None:
                                                                 flat=True).first()
 
 
-@transaction.atomic
 def seed_preliminary(today: dt.date | None = None) -> PreliminarySeed:
     """Create the 2025 cycle and take it to its preliminary review; see the module
-    docstring. Runs after ``evaluations.demo.seed_cycle`` (it reuses its way of filling in
-    reports) and needs the demo accounts.
+    docstring. Runs after ``self_evaluation.seed_cycle`` (it fills reports in the same way)
+    and needs the demo accounts.
 
-    One transaction: all or nothing (a failed run leaves no half-reviewed district behind),
-    and thousands of service calls commit once instead of once each. The tasks and notices
-    the services queue run after that commit.
+    Each report commits on its own (all or nothing, and rendered as soon as it is
+    requested); closing self-evaluation and opening the review commit together; so do all
+    the districts' reviews: a failed run leaves no half-reviewed district behind, and
+    thousands of service calls commit once instead of once each. The tasks and notices the
+    services queue run after each commit.
     """
     today = today or timezone.localdate()
-    city = User.objects.filter(role=Role.CITY_ADMIN, username="city_admin").first()
-    cycle = Cycle.objects.filter(year=DEMO_YEAR).first()
-    created = cycle is None
-    if cycle is None:
-        dates = (today - dt.timedelta(days=SELF_EVALUATION_DAYS), today)
-        cycle = cycle_create(year=DEMO_YEAR, actor=city,
-                             stage_dates={CycleStatus.SELF_EVALUATION: dates})
-    if cycle.status == CycleStatus.DRAFT:
-        cycle_transition(cycle=cycle, to_status=CycleStatus.SELF_EVALUATION, actor=city)
-    submitted = 0
-    if cycle.status == CycleStatus.SELF_EVALUATION:
-        submitted = _submit_reports(cycle, today)
-        _open_preliminary_review(cycle, city, today)
-    if cycle.status != CycleStatus.PRELIMINARY_REVIEW:
-        return PreliminarySeed(created, submitted, 0)
-    districts = 0
-    for review in cycle.district_reviews.select_related("district", "cycle__policy_version") \
-            .order_by("district__sort_order"):
-        plan = PLANS.get(review.district.name)
-        if plan is None or review.status != DistrictReviewStatus.NOT_STARTED:
-            continue
-        _District(review, city, today).run(plan)
-        districts += 1
+    with demo_shortcuts():
+        city = User.objects.filter(role=Role.CITY_ADMIN, username="city_admin").first()
+        cycle = Cycle.objects.filter(year=DEMO_YEAR).first()
+        created = cycle is None
+        if cycle is None:
+            dates = (today - dt.timedelta(days=SELF_EVALUATION_DAYS), today)
+            cycle = cycle_create(year=DEMO_YEAR, actor=city,
+                                 stage_dates={CycleStatus.SELF_EVALUATION: dates})
+        if cycle.status == CycleStatus.DRAFT:
+            cycle_transition(cycle=cycle, to_status=CycleStatus.SELF_EVALUATION, actor=city)
+        submitted = 0
+        if cycle.status == CycleStatus.SELF_EVALUATION:
+            submitted = _submit_reports(cycle, today)
+            with transaction.atomic():
+                _open_preliminary_review(cycle, city, today)
+        if cycle.status != CycleStatus.PRELIMINARY_REVIEW:
+            return PreliminarySeed(created, submitted, 0)
+        districts = 0
+        with transaction.atomic():
+            for review in cycle.district_reviews.select_related(
+                    "district", "cycle__policy_version").order_by("district__sort_order"):
+                plan = PLANS.get(review.district.name)
+                if plan is None or review.status != DistrictReviewStatus.NOT_STARTED:
+                    continue
+                _District(review, city, today).run(plan)
+                districts += 1
     return PreliminarySeed(created, submitted, districts)
 
 
@@ -158,18 +159,20 @@ def _not_submitting(cycle: Cycle) -> set[int]:
 
 def _submit_reports(cycle: Cycle, today: dt.date) -> int:
     """Every report of the cohort but a handful filled in and submitted, as
-    ``evaluations.demo`` does for its submitted reports (the same services)."""
+    ``self_evaluation`` does for its submitted reports (the same services), on a day of the
+    weeks before self-evaluation closed (yesterday)."""
     skip = _not_submitting(cycle)
-    filler = _Filler(cycle)
+    filler = ReportFiller(cycle)
+    yesterday = today - dt.timedelta(days=1)
     count = 0
     for submission in cycle.submissions.select_related("institution", "cycle") \
             .order_by("institution__credit_code"):
         if submission.institution_id in skip or \
                 submission.status != SubmissionStatus.NOT_STARTED:
             continue
-        rng = random.Random(f"{DEMO_YEAR}-{submission.institution.credit_code}")
-        filler.submit(submission, rng)
-        _backdate(submission, rng, today)
+        key = f"{DEMO_YEAR}-{submission.institution.credit_code}"
+        with clock(filled_at(key, until=yesterday)):
+            filler.submit(submission, random.Random(key))
         count += 1
     return count
 
@@ -266,9 +269,9 @@ class _District:
                                 person_name="赵明", person_role="法定代表人", actor=self.city)
 
     def submitted(self) -> None:
-        """云龙区: every report reviewed, ranked, summary generated (rendered for real when
-        the renderer is installed), stamped scan uploaded, submitted."""
-        self.rank_and_submit(render=True)
+        """云龙区: every report reviewed, ranked, summary generated, stamped scan uploaded,
+        submitted."""
+        self.rank_and_submit()
 
     def returned(self) -> None:
         self.rank_and_submit()
@@ -302,7 +305,7 @@ class _District:
                           visited_on=self.today - dt.timedelta(days=days_ago),
                           visitors=f"{self.review.district.name}科技局 审核员等2人",
                           findings=findings, actor=self.reviewer, uploads=[SimpleUploadedFile(
-                              "现场照片.pdf", _pdf([participant.institution.credit_code,
+                              "现场照片.pdf", pdf([participant.institution.credit_code,
                                                    "Site visit (demo)"]), "application/pdf")])
 
     def notice(self, participant: Participant, problems: str, *, days: int) -> Rectification:
@@ -311,22 +314,27 @@ class _District:
                                    actor=self.reviewer)
 
     def overdue(self, participant: Participant, problems: str, *, days_late: int) -> None:
-        notice = self.notice(participant, problems, days=0)
-        # The service refuses a deadline in the past (rightly): the demo lets this one pass
-        # by moving the deadline back, as if it had been issued days ago.
-        Rectification.objects.filter(pk=notice.pk).update(
-            deadline=self.today - dt.timedelta(days=days_late))
+        """A notice whose deadline passed ``days_late`` days ago. The service rightly refuses
+        a deadline in the past: the notice is issued on the day the review opened, under the
+        demo's clock, with a deadline that was then still to come."""
+        issued_on = self.today - dt.timedelta(days=PRELIMINARY_OPENED_DAYS_AGO)
+        deadline = self.today - dt.timedelta(days=days_late)
+        if deadline < issued_on:
+            raise ValueError(f"a notice {days_late} days late was due before the review opened")
+        with clock(at(issued_on, 9, 30)):
+            rectification_issue(participant=participant, problems=problems, deadline=deadline,
+                                actor=self.reviewer)
 
     def answer(self, notice: Rectification, text: str) -> None:
         user = User.objects.filter(institution_id=notice.participant.institution_id,
                                    role__in=INSTITUTION_ROLES, is_active=True) \
             .order_by("pk").first()
         rectification_answer(rectification=notice, text=text, actor=user, uploads=[
-            SimpleUploadedFile("整改材料.pdf", _pdf([notice.participant.institution.credit_code,
+            SimpleUploadedFile("整改材料.pdf", pdf([notice.participant.institution.credit_code,
                                                    "Rectification (demo)"]),
                                "application/pdf")])
 
-    def rank_and_submit(self, render: bool = False) -> None:
+    def rank_and_submit(self) -> None:
         for participant in self.participants:
             self.review_claims(participant)
             participant_comment_save(participant=participant,
@@ -337,44 +345,24 @@ class _District:
         district_ranking_save(district_review=self.review, order=order, reasons={},
                               tie_confirmed=set(order), revision=self.review.revision,
                               actor=self.reviewer)
-        summary = self.summary(render)
+        summary = self.summary()
         summary_scan_upload(summary=summary, actor=self.reviewer, upload=SimpleUploadedFile(
-            "汇总表盖章扫描件.pdf", _pdf([f"{self.review.district.code or '320300'}",
-                                        f"Preliminary review {DEMO_YEAR} - stamped (demo)"],
-                                       seal=True), "application/pdf"))
+            "汇总表盖章扫描件.pdf", pdf([f"{self.review.district.code or '320300'}",
+                                       f"Preliminary review {DEMO_YEAR} - stamped (demo)"],
+                                      seal=True), "application/pdf"))
         district_review_submit(district_review=self.review, actor=self.reviewer)
 
-    def summary(self, render: bool) -> DistrictSummaryFile:
-        """The district's summary PDF. WeasyPrint takes seconds: one is rendered for real
-        (when the renderer is installed); the others are the row the render task would leave,
-        pointing at an already rendered summary (or a small demo PDF), with their own
-        content digest so that the stamped scan and the submission accept them."""
-        if render and find_spec("evaluations.services.summary_pdf") is not None:
-            from .services.summary_pdf import summary_render
-
-            summary = summary_request(district_review=self.review, actor=self.reviewer)
+    def summary(self) -> DistrictSummaryFile:
+        """The district's summary PDF, requested as the reviewer would. Its task runs only
+        once ``seed_preliminary`` commits (and then renders it once more): render here, as
+        the task would, so that the stamped scan can be uploaded and the summary submitted.
+        WeasyPrint takes seconds: the first summary (云龙区, first in the districts' order)
+        is rendered for real, the others are copies of it (``support.demo_shortcuts``)."""
+        summary = summary_request(district_review=self.review, actor=self.reviewer)
+        summary.refresh_from_db()
+        if summary.status != ReportStatus.DONE:
+            summary_render(summary_id=summary.pk)
             summary.refresh_from_db()
-            if summary.status != ReportStatus.DONE:
-                # The task ``summary_request`` queued runs only after ``seed_preliminary``
-                # commits (and then renders this summary once more): render here, as the task
-                # would, so that the stamped scan can be uploaded and the summary submitted.
-                summary_render(summary_id=summary.pk)
-                summary.refresh_from_db()
-            if summary.status == ReportStatus.DONE:
-                return summary
-        rendered = DistrictSummaryFile.objects.filter(
-            district_review__cycle_id=self.review.cycle_id, status=ReportStatus.DONE) \
-            .exclude(file="").order_by("pk").first()
-        summary = DistrictSummaryFile.objects.create(
-            district_review=self.review, digest=district_summary(self.review).digest(),
-            document_number=summary_document_number(self.review,
-                                                    self.review.summaries.count() + 1),
-            status=ReportStatus.DONE, progress=100, requested_by=self.reviewer,
-            file=rendered.file.name if rendered else "")
-        if rendered is None:
-            summary.file.save("district-summary.pdf", ContentFile(_pdf([
-                f"{self.review.district.code or '320300'}",
-                f"Preliminary review {DEMO_YEAR} - district summary (demo)"])))
         return summary
 
 
@@ -384,9 +372,7 @@ def _reviewer(district: District) -> User:
     user = User.objects.filter(role=Role.DISTRICT_REVIEWER, district=district, is_active=True) \
         .order_by("pk").first()
     if user is None:
-        user = user_create(username=f"district-{district.code or district.pk}", password=None,
-                           role=Role.DISTRICT_REVIEWER, district=district,
-                           full_name=f"{district.name}科技局 审核员")
-        User.objects.filter(pk=user.pk).update(password=make_password(DEMO_PASSWORD))
+        user = user_create(username=f"district-{district.code or district.pk}",
+                           password=DEMO_PASSWORD, role=Role.DISTRICT_REVIEWER,
+                           district=district, full_name=f"{district.name}科技局 审核员")
     return user
-

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from institutions import demo
+from evaluations import demo
 from institutions.enums import Role
 
 

@@ -1,0 +1,43 @@
+"""The demo data of `make run`, one module per stage, made only through the services:
+
+- ``registry``: the institutions of the districts and "343" clusters, and an account for every
+  role (the logins the README lists, password ``DEMO_PASSWORD``);
+- ``self_evaluation``: the 2026 cycle, self-evaluation open, reports not started, in progress
+  and submitted;
+- ``preliminary``: the 2025 cycle, self-evaluation over and the districts' preliminary review
+  under way, the districts in every state;
+- ``support``: the demo's clock, one password hash and a budget of real PDF renderings (what
+  the demo substitutes, and why), and the small PDFs it uploads.
+
+``seed_demo`` runs them in that order. Deterministic and idempotent: running it twice changes
+nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .preliminary import PreliminarySeed, seed_preliminary
+from .registry import DEMO_PASSWORD, DemoLogin, demo_logins, seed_accounts, seed_registry
+from .self_evaluation import CycleSeed, seed_cycle
+
+__all__ = ["DEMO_PASSWORD", "DemoLogin", "DemoSeed", "demo_logins", "seed_demo"]
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What ``seed_demo`` did: the institutions it created, the demo logins (created or
+    already there) and what it did to each cycle."""
+
+    institutions: int
+    logins: list[DemoLogin]
+    cycle: CycleSeed
+    preliminary: PreliminarySeed
+
+
+def seed_demo() -> DemoSeed:
+    """Load the whole demo: the registry and its accounts, then the 2026 cycle, then the 2025
+    cycle (which fills reports in the way the 2026 one does)."""
+    institutions = seed_registry()
+    logins = seed_accounts()
+    return DemoSeed(institutions=institutions, logins=logins, cycle=seed_cycle(),
+                    preliminary=seed_preliminary())

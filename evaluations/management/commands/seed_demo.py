@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from evaluations import demo
+
+
+class Command(BaseCommand):
+    help = "Loads the demo registry and an account for every role (idempotent)."
+
+    def handle(self, *args, **options):
+        # The registry and the logins, the 2026 cycle with self-evaluation open, and the 2025
+        # cycle in its preliminary review with the districts in every state (evaluations.demo).
+        seeded = demo.seed_demo()
+        self.stdout.write(f"demo data: {seeded.institutions} institutions created, "
+                          f"{len(seeded.logins)} demo accounts ready")
