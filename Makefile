@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 APP_DEBS := fonts-noto-cjk libharfbuzz-subset0 gettext
 TEST_DEBS := $(APP_DEBS) chromium poppler-utils
 
-.PHONY: run test bench sysdeps sysdeps-test assets messages messages-update migrate demo lint clean
+.PHONY: run test bench sysdeps sysdeps-test assets messages messages-update migrate demo demo-reset \
+	lint clean
 
 run: sysdeps $(STAMP) assets messages migrate demo
 	@$(PY) manage.py demo_logins
@@ -52,6 +53,29 @@ migrate: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) manage.py seed_demo
+
+# The database the settings use, as "FILE MEDIA": with SQLite its file and, when the uploads
+# are in the default private_media/, that folder (the demo's files); nothing with a server.
+DEMO_STORE := import os, django; os.environ.setdefault("DJANGO_SETTINGS_MODULE", \
+	"config.settings.local"); django.setup(); from django.conf import settings as s; \
+	from django.db import connection as c; sqlite = c.vendor == "sqlite"; \
+	media = s.MEDIA_ROOT == s.BASE_DIR / "private_media"; \
+	print(c.settings_dict["NAME"] if sqlite else "", s.MEDIA_ROOT if sqlite and media else "")
+
+# A fresh demo database, keeping .venv and node_modules: the SQLite file (and the demo's
+# uploads) deleted, or a server database flushed and the project's tables made again so that
+# the data migrations load the districts, clusters and default policy; then migrated, seeded,
+# and the logins printed.
+demo-reset: $(STAMP)
+	@read -r db media <<< "$$($(PY) -c '$(DEMO_STORE)')"; \
+	if [ -n "$$db" ]; then \
+		echo "Deleting $$db $$media"; rm -rf "$$db" $$media; \
+	else \
+		$(PY) manage.py flush --noinput && $(PY) manage.py migrate institutions zero --noinput -v 0; \
+	fi
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	@$(PY) manage.py demo_logins
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
