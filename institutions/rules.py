@@ -63,4 +63,7 @@ can_view_institution = (
 rules.add_perm("institutions.view_registry", can_view_registry)
 rules.add_perm("institutions.manage_registry", is_city_admin)
 rules.add_perm("institutions.view_own_institution", is_institution_user)
-rules.add_perm("institutions.view_audit_log", is_city_admin)
+# The audit trail: the city all of it, a district reviewer its district's records, an
+# institution administrator its institution's (``audit.selectors.audit_entries_for_user``).
+can_view_audit_log = is_city_admin | is_district_reviewer | is_institution_admin
+rules.add_perm("institutions.view_audit_log", can_view_audit_log)

@@ -1,5 +1,6 @@
 """The audit trail: every create / update / delete on the registry and every change of status,
-with who, when and before → after; browsable by city administrators only."""
+with who, when and before → after; browsable by the city, the districts (their own) and the
+institution administrators (their own)."""
 import datetime as dt
 
 import pytest
@@ -151,10 +152,14 @@ def test_audit_log_page_paginates_by_50(admin, gulou):
             len(second.context["page"].object_list)) == (50, total - 50)
 
 
-@pytest.mark.parametrize("role", ["panel_organiser", "expert", "district_reviewer",
-                                  "institution_filer", "institution_admin"])
-def test_audit_log_page_is_forbidden_to_other_roles(client_for, users, role):
-    assert client_for(users[role]).get(reverse("audit_log")).status_code == 403
+@pytest.mark.parametrize("role, status", [
+    ("city_admin", 200), ("panel_organiser", 403), ("expert", 403), ("district_reviewer", 200),
+    ("district_reviewer_other", 200), ("institution_filer", 403), ("institution_admin", 200),
+    ("institution_filer_other", 403)])
+def test_audit_log_page_is_for_the_city_districts_and_institution_administrators(
+        client_for, users, role, status):
+    """What each of them sees is ``tests/institutions/test_audit_views.py``'s concern."""
+    assert client_for(users[role]).get(reverse("audit_log")).status_code == status
 
 
 def test_audit_log_page_sends_anonymous_visitor_to_login(client_for, db):

@@ -1,35 +1,50 @@
-"""The audit trail for city administrators: who changed what, when, before → after."""
+"""The audit trail: who did what, when, to which record, before → after — the city everything,
+a district its district's records, an institution administrator its institution's."""
 from __future__ import annotations
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
+from ..audit.display import describe
+from ..audit.filters import AuditLogFilter
+from ..audit.selectors import ENTRY_RELATED
+from ..exporters import audit_workbook
 from .mixins import RulesPermissionMixin
+from .transfer import _xlsx_response
 
-AUDITED_MODELS = ("institution", "institutionstatuschange", "district", "cluster", "user",
-                  "policyversion", "cycle", "cyclestage", "indicatorcategory", "indicator",
-                  "indicatorfield", "submission", "submissionversion", "extension")
+PAGE_SIZE = 50
 
 
-class AuditLogView(RulesPermissionMixin, TemplateView):
+class AuditLogMixin(RulesPermissionMixin):
     permission_required = "institutions.view_audit_log"
+
+    def get_filterset(self) -> AuditLogFilter:
+        return AuditLogFilter(self.request.GET or None, user=self.request.user,
+                              request=self.request)
+
+
+class AuditLogView(AuditLogMixin, TemplateView):
     template_name = "institutions/audit_log.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        content_types = ContentType.objects.filter(model__in=AUDITED_MODELS).order_by("model")
-        entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
-        model = self.request.GET.get("model", "")
-        if model.isdigit():
-            entries = entries.filter(content_type_id=int(model))
-        q = self.request.GET.get("q", "").strip()
-        if q:
-            entries = entries.filter(object_repr__icontains=q)
-        page = Paginator(entries, 50).get_page(self.request.GET.get("page"))
+        filterset = self.get_filterset()
+        entries = filterset.qs.select_related(*ENTRY_RELATED)
+        page = Paginator(entries, PAGE_SIZE).get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(page=page, content_types=content_types, model=model, q=q,
+        context.update(filter=filterset, page=page, rows=describe(page.object_list),
                        query=query.urlencode())
         return context
+
+
+class AuditLogExportView(AuditLogMixin, View):
+    """The filtered trail as a workbook, every entry of it (not one page)."""
+
+    def get(self, request, *args, **kwargs):
+        entries = self.get_filterset().qs.select_related(*ENTRY_RELATED)
+        filename = _("audit-log-%(date)s.xlsx") % {"date": timezone.localdate().isoformat()}
+        return _xlsx_response(audit_workbook(entries), filename)
