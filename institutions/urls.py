@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import notifications, registry, transfer
+from .views import accounts, notifications, registry, transfer
 
 app_name = "institutions"
 
@@ -20,4 +20,19 @@ urlpatterns = [
          name="notification_read"),
     path("notifications/read-all/", notifications.NotificationReadAllView.as_view(),
          name="notifications_read_all"),
+    path("accounts/", accounts.AccountListView.as_view(), name="account_list"),
+    path("accounts/new/", accounts.AccountCreateView.as_view(), name="account_create"),
+    path("accounts/<int:pk>/", accounts.AccountDetailView.as_view(), name="account_detail"),
+    path("accounts/<int:pk>/deactivate/", accounts.AccountDeactivateView.as_view(),
+         name="account_deactivate"),
+    path("accounts/<int:pk>/reactivate/", accounts.AccountReactivateView.as_view(),
+         name="account_reactivate"),
+    path("accounts/<int:pk>/reset-password/", accounts.AccountPasswordResetView.as_view(),
+         name="account_password_reset"),
+    path("accounts/<int:pk>/unlock/", accounts.AccountUnlockView.as_view(),
+         name="account_unlock"),
+    path("accounts/institution-admins/", accounts.InstitutionAdminBulkCreateView.as_view(),
+         name="account_bulk_create"),
+    path("accounts/institution-admins/logins.xlsx",
+         accounts.InstitutionAdminLoginsExportView.as_view(), name="account_bulk_export"),
 ]

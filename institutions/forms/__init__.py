@@ -1,4 +1,9 @@
-"""The forms of the institutions app, one module per part (``registry`` for now)."""
+"""The forms of the institutions app, one module per part: ``registry`` and ``accounts``."""
+from .accounts import (
+    AccountCreateForm,
+    AccountFilterForm,
+    InstitutionAdminBulkForm,
+)
 from .registry import (
     InstitutionFilterForm,
     InstitutionForm,
@@ -7,6 +12,9 @@ from .registry import (
 )
 
 __all__ = [
+    "AccountCreateForm",
+    "AccountFilterForm",
+    "InstitutionAdminBulkForm",
     "InstitutionFilterForm",
     "InstitutionForm",
     "InstitutionStatusForm",

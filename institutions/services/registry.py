@@ -101,16 +101,3 @@ def _label(status: str) -> str:
     except ValueError:
         return status
 
-
-def user_create(*, username: str, password: str | None, role: str, actor: User | None = None,
-                **fields: Any) -> User:
-    """Create an account bound to its scope (see ``User.clean``)."""
-    user = User(username=username, role=role, **fields)
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.full_clean()
-    with transaction.atomic(), acting_as(actor):
-        user.save()
-    return user
