@@ -1,11 +1,13 @@
-"""The landing page: the public home for visitors, a dashboard for each role."""
+"""The landing page: the public home for visitors; for each role, what is waiting for it
+(``evaluations.selectors.todo``) above its dashboard."""
 from __future__ import annotations
 
 from django.db.models import Count, Q
 from django.views.generic import TemplateView
 
-from evaluations.selectors import current_cycle
-from evaluations.views.progress import progress_summary
+from evaluations.selectors.cycles import current_cycle
+from evaluations.selectors.self_evaluation import progress_summary
+from evaluations.selectors.todo import todo_for_user
 
 from ..enums import FilingStatus, Role
 from ..models import District
@@ -33,6 +35,7 @@ class HomeView(TemplateView):
         user = self.request.user
         if not user.is_authenticated:
             return context
+        context["todo"] = todo_for_user(user)
         visible = institutions_for_user(user)
         if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER, Role.DISTRICT_REVIEWER):
             context["status_counts"] = {
