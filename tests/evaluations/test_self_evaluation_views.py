@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from evaluations.enums import ReportStatus, SubmissionStatus
 from evaluations.models import EvidenceFile, Indicator, IndicatorResponse, SubmissionVersion
@@ -78,7 +78,9 @@ def test_autosave_saves_and_returns_the_new_revision(client, submission, team):
     html = response.content.decode()
     assert re.search(r'<input type="hidden" name="revision" value="1" id="revision" '
                      r'hx-swap-oob="true">', html)
-    assert re.search(r'data-state="saved".*Saved \d\d:\d\d:\d\d', html)
+    # Saved today: the time alone (another day would show its date too).
+    assert re.search(r'data-state="saved"><i [^>]*></i> Saved (\d\d:\d\d)</span>', html) \
+        .group(1) == f"{timezone.localtime(saved.updated_at):%H:%M}"
     assert 'id="indicator-gaps" data-testid="indicator-gaps" hx-swap-oob="true"' in html
 
 
