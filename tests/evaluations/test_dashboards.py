@@ -19,10 +19,9 @@ from evaluations.enums import (
     ReportStatus,
 )
 from evaluations.models import DistrictSummaryFile, Rectification
-from evaluations.selectors.preliminary import district_summary
+from evaluations.selectors.preliminary import district_summary, score_distribution
 from evaluations.services import findings
 from evaluations.services import preliminary as services
-from evaluations.selectors.preliminary import score_distribution
 from institutions.enums import Role
 from institutions.models import District
 from tests.evaluations.preliminary_setup import (
@@ -190,7 +189,7 @@ def test_district_dashboard_counts_progress_and_lists_overdue_notices_in_red(
             progress.rectifications, progress.overdue) == (
         5, 2, 1, 2, {"open": 2, "answered": 1, "closed": 1}, 1)
     assert (_testid(response, "meter-reviewed-count"), _testid(response, "meter-visited-count"),
-            _testid(response, "sizes")) == ("2", "1", "A 2 · B 2 · C 1")
+            _testid(response, "sizes")) == ("2", "1", "优良组2家 · 合格组2家 · 较差组1家")
     overdue = response.context["overdue"]
     assert [(n.participant.institution.name, n.days_overdue) for n in overdue] == [
         (_participants(busy_gulou)[2].institution.name, 3)]

@@ -70,6 +70,7 @@ def test_scores_are_numbers_and_groups_follow_r4(review):
     with translation.override("zh-hans"):
         a, b, c = (gettext(label) for label in ("Group A (good)", "Group B (qualified)",
                                                 "Group C (poor)"))
+    assert (a, b, c) == ("优良组", "合格组", "较差组")  # the policy's words (Art 10)
     groups = [sheet.cell(row=r, column=6).value for r in range(HEADER_ROW + 1, HEADER_ROW + 6)]
     assert groups == [a, a, b, b, c]  # n = 5 → (2, 2, 1)
 
