@@ -1,5 +1,6 @@
 """The actions of the trail in the users' words: auditlog's create / update / delete, a change of a
-status field told apart from other changes, and the login events (``auth``)."""
+status field told apart from other changes, the login events and the account actions that change
+no recorded field (``auth``)."""
 from __future__ import annotations
 
 from auditlog.models import LogEntry
@@ -21,6 +22,8 @@ class AuditAction(models.TextChoices):
     LOGIN = auth.LOGIN, pgettext_lazy("audit action", "Logged in")
     LOGIN_FAILED = auth.LOGIN_FAILED, pgettext_lazy("audit action", "Login failed")
     LOCKED_OUT = auth.LOCKED_OUT, pgettext_lazy("audit action", "Account locked")
+    PASSWORD_RESET = auth.PASSWORD_RESET, pgettext_lazy("audit action", "Password reset")
+    UNLOCK = auth.UNLOCK, pgettext_lazy("audit action", "Account unlocked")
 
 
 # The Bootstrap colour of each action's badge.
@@ -28,6 +31,7 @@ ACTION_TONES = {
     AuditAction.CREATE: "success", AuditAction.UPDATE: "primary", AuditAction.DELETE: "danger",
     AuditAction.STATUS: "warning", AuditAction.LOGIN: "secondary",
     AuditAction.LOGIN_FAILED: "warning", AuditAction.LOCKED_OUT: "danger",
+    AuditAction.PASSWORD_RESET: "info", AuditAction.UNLOCK: "info",
 }
 
 _BY_ACTION = {LogEntry.Action.CREATE: AuditAction.CREATE, LogEntry.Action.DELETE:
@@ -40,6 +44,9 @@ def entry_action(entry: LogEntry) -> AuditAction:
         event = (entry.additional_data or {}).get("event")
         return AuditAction(event) if event in auth.EVENTS else AuditAction.LOGIN
     if entry.action == LogEntry.Action.UPDATE:
+        account_action = (entry.additional_data or {}).get(auth.ACCOUNT_ACTION_KEY)
+        if account_action in auth.ACCOUNT_EVENTS:
+            return AuditAction(account_action)
         return AuditAction.STATUS if STATUS_FIELD in (entry.changes or {}) \
             else AuditAction.UPDATE
     return _BY_ACTION.get(entry.action, AuditAction.UPDATE)
@@ -50,8 +57,12 @@ def action_q(action: str) -> Q:
     if action == AuditAction.STATUS:
         return Q(action=LogEntry.Action.UPDATE, changes__has_key=STATUS_FIELD)
     if action == AuditAction.UPDATE:
-        return Q(action=LogEntry.Action.UPDATE) & ~Q(changes__has_key=STATUS_FIELD)
+        return Q(action=LogEntry.Action.UPDATE) & ~Q(changes__has_key=STATUS_FIELD) \
+            & ~Q(additional_data__has_key=auth.ACCOUNT_ACTION_KEY)
     if action in auth.EVENTS:
         return Q(action=LogEntry.Action.ACCESS, additional_data__event=action)
+    if action in auth.ACCOUNT_EVENTS:
+        return Q(action=LogEntry.Action.UPDATE,
+                 **{f"additional_data__{auth.ACCOUNT_ACTION_KEY}": action})
     return Q(action={AuditAction.CREATE: LogEntry.Action.CREATE,
                      AuditAction.DELETE: LogEntry.Action.DELETE}[action])

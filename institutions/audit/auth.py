@@ -1,10 +1,14 @@
-"""Logins, failed logins and lockouts in the audit trail.
+"""Logins, failed logins and lockouts in the audit trail, and the account actions that change no
+recorded field (a password reset, lifting a lockout).
 
 Each is an entry about the account (``User``) with auditlog's ACCESS action and the event in
 ``additional_data``: ``{"event": "login" | "login_failed" | "locked_out", "username": …}``; a
 failed attempt while the account is locked has ``"locked": true``, the lockout itself the number
 of failures that caused it. The entry's actor is the person who logged in; for a failure or a
 lockout nobody is known to have acted, and the entry names the account tried.
+
+An account action is an UPDATE entry about the account, by whoever acted, with
+``{"account_action": "password_reset" | "unlock", …}`` (``account_event_record``).
 """
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ from .registry import scope_save
 
 LOGIN, LOGIN_FAILED, LOCKED_OUT = "login", "login_failed", "locked_out"
 EVENTS = (LOGIN, LOGIN_FAILED, LOCKED_OUT)
+ACCOUNT_ACTION_KEY = "account_action"
+PASSWORD_RESET, UNLOCK = "password_reset", "unlock"
+ACCOUNT_EVENTS = (PASSWORD_RESET, UNLOCK)
 # Set on the request once its attempt is recorded: axes announces a lockout from inside the
 # failed-login signal, which must then not record the same attempt a second time.
 _RECORDED = "_audit_attempt_recorded"
@@ -46,6 +53,17 @@ def auth_event_record(*, event: str, username: str, user: User | None = None, re
         scope_save(entry=entry, scope=user_scope(user))
     if request is not None:
         setattr(request, _RECORDED, True)
+    return entry
+
+
+def account_event_record(*, account: User, event: str, **details) -> LogEntry:
+    """Write the entry of an account action (``event`` one of ``ACCOUNT_EVENTS``) that changes
+    no recorded field, under the actor of the caller's ``acting_as``, with the account's scope
+    so that its district and institution read it too."""
+    entry = LogEntry.objects.log_create(account, force_log=True, action=LogEntry.Action.UPDATE,
+                                        changes={}, additional_data={ACCOUNT_ACTION_KEY: event,
+                                                                     **details})
+    scope_save(entry=entry, scope=user_scope(account))
     return entry
 
 

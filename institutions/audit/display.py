@@ -302,6 +302,11 @@ def _auth_changes(entry: LogEntry) -> list[Change]:
     return changes
 
 
+def _account_changes(entry: LogEntry) -> list[Change]:
+    removed = (entry.additional_data or {}).get("attempts_removed")
+    return [Change(_("Failed log-ins cleared"), "", str(removed))] if removed else []
+
+
 def _title(model, info, name: str) -> str:
     if info is not None and name in info.labels:
         return str(info.labels[name])
@@ -316,6 +321,8 @@ def _label(model) -> str:
 def _changes(entry: LogEntry, model, action: AuditAction, names: _Names) -> list[Change]:
     if action in (AuditAction.LOGIN, AuditAction.LOGIN_FAILED, AuditAction.LOCKED_OUT):
         return _auth_changes(entry)
+    if action in (AuditAction.PASSWORD_RESET, AuditAction.UNLOCK):
+        return _account_changes(entry)
     info = audited(model)
     pairs = _pairs(entry)
     extra = []

@@ -249,3 +249,22 @@ def test_institution_delete_entry_keeps_its_values(city_admin, gulou):
     [row] = _rows(since)
     assert (str(row.action.label), [c.title for c in row.changes][:3],
             row.changes[0].before) == ("删除", ["名称", "统一社会信用代码", "地区"], "待删除研究院")
+
+
+def test_account_actions_read_as_password_reset_and_unlock(city_admin, users):
+    from institutions.audit import acting_as
+    from institutions.audit.actions import action_q
+    from institutions.audit.auth import account_event_record
+
+    filer = users["institution_filer"]
+    since = _last_pk()
+    with acting_as(city_admin):
+        account_event_record(account=filer, event="password_reset")
+        account_event_record(account=filer, event="unlock", attempts_removed=3)
+    assert [_shown(row) for row in _rows(since)] == [
+        ("重置密码", "city", "用户", "filer", "", "鼓楼区", "徐州工程机械研究院", []),
+        ("解除锁定", "city", "用户", "filer", "", "鼓楼区", "徐州工程机械研究院",
+         [Change("清除的登录失败记录", "", "3")])]
+    recent = LogEntry.objects.filter(pk__gt=since)
+    assert [recent.filter(action_q(a)).count() for a in ("unlock", "password_reset",
+                                                         "update")] == [1, 1, 0]
