@@ -18,6 +18,12 @@ _ALSO = {
         r"^/(cycles/\d+/preliminary|rectifications|rectification-files|fraud-reports|fraud-files)"),
 }
 
+# Pages under a link's URL that are not its own: account management lives under /registry/
+# but is reached from the user menu, not from 备案名录.
+_NOT = {
+    "institutions:list": re.compile(r"^/registry/accounts/"),
+}
+
 # (label, url name, permission) — a link shows only to users holding the permission.
 _NAV = [
     (_("Registry"), "institutions:list", "institutions.view_registry"),
@@ -48,8 +54,11 @@ def navigation(request) -> dict:
     for link in links:
         also = _ALSO.get(link["name"])
         match = also.match(request.path) if also else None
+        excluded = _NOT.get(link["name"])
         length = (match.end() if match else
                   len(link["url"]) if request.path.startswith(link["url"]) else 0)
+        if excluded and excluded.match(request.path):
+            length = 0
         if length > best_length:
             best, best_length = link, length
     if best is not None:

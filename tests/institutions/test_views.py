@@ -396,3 +396,18 @@ def test_navigation_highlights_the_preliminary_review_on_its_pages(admin_user, p
     request.user = admin_user
     active = [link["name"] for link in navigation(request)["nav_links"] if link["active"]]
     assert active == ["evaluations:review_home"]
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/registry/accounts/", []),
+                                                ("/registry/accounts/3/unlock/", []),
+                                                ("/registry/", ["institutions:list"])])
+def test_navigation_leaves_the_registry_dark_on_account_pages(admin_user, path, expected):
+    """Account management lives under /registry/ but is reached from the user menu."""
+    from django.test import RequestFactory
+
+    from institutions.context_processors import navigation
+
+    request = RequestFactory().get(path)
+    request.user = admin_user
+    active = [link["name"] for link in navigation(request)["nav_links"] if link["active"]]
+    assert active == expected
