@@ -319,12 +319,12 @@ def test_audit_page_queries_do_not_grow_with_the_trail(client_for, users, world,
     for k in range(3):
         _round(*args, k)
     small = _count(client, reverse(URL), params)
-    for k in range(3, 80):
+    for k in range(3, 40):
         _round(*args, k)
     client.get(reverse(URL), params)
     with django_assert_num_queries(small):
         client.get(reverse(URL), params)
-    assert audit_entries_for_user(users[role]).count() > 100
+    assert audit_entries_for_user(users[role]).count() > 50  # more than a page
 
 
 def test_export_queries_grow_by_the_chunk_not_by_the_entry(client_for, users, world,
