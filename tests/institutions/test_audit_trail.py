@@ -10,18 +10,22 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluations.enums import ClaimVerdict, CycleStatus, FraudKind
+from evaluations.enums import ClaimVerdict, CycleStatus, FraudKind, ReportStatus
 from evaluations.models import Indicator, Participant
 from evaluations.services import findings, preliminary
 from evaluations.services import indicators as indicator_services
 from evaluations.services.cycles import cycle_create, cycle_stage_schedule, cycle_transition
+from evaluations.services.documents import document_set_status
 from evaluations.services.self_evaluation import (
     evidence_delete,
     evidence_upload,
     extension_grant,
+    report_request,
+    report_scan_upload,
     response_save,
     self_evaluation_close,
     submission_pledge,
@@ -31,10 +35,11 @@ from evaluations.services.self_evaluation import (
 from institutions.audit.actions import entry_action
 from tests.conftest import PASSWORD
 from tests.evaluations.preliminary_setup import district_review, open_preliminary_review
-from tests.evaluations.ranking_setup import generated_summary, scored
+from tests.evaluations.ranking_setup import generated_summary, render_done, scored
 from tests.evaluations.self_evaluation_setup import (
     PDF,
     PNG,
+    fill,
     open_cycle,
     ready_to_submit,
     upload,
@@ -216,6 +221,26 @@ def test_pledge_submission_withdrawal_and_resubmission_are_recorded(report, user
                                                       "pledge_accepted_by"}
 
 
+def test_report_generation_and_its_stamped_scan_are_recorded(report, users, institution):
+    scope = (report.cycle_id, institution.district_id, institution.pk)
+    filer, admin = users["institution_filer"], users["institution_admin"]
+    fill(report, filer)
+    submission_pledge(submission=report, actor=admin)
+    report.refresh_from_db()
+    since = _last_pk()
+    generated = report_request(submission=report, actor=filer)
+    generated.file.save("report.pdf", ContentFile(PDF), save=False)
+    document_set_status(document=generated, to_status=ReportStatus.RUNNING)
+    document_set_status(document=generated, to_status=ReportStatus.DONE, update_fields=("file",))
+    report_scan_upload(report=generated, upload=upload("盖章扫描件.pdf"), actor=filer)
+    assert written(since) == [("reportfile", "create", "filer", scope),
+                              ("reportfile", "status", None, scope),
+                              ("reportfile", "status", None, scope),
+                              ("reportfile", "update", "filer", scope)]
+    assert [c.get("status") for c in changes(since, "reportfile")[1:3]] == [
+        ["pending", "running"], ["running", "done"]]
+
+
 def test_pledge_is_recorded_with_the_administrator(report, users, institution):
     since = _last_pk()
     submission_pledge(submission=report, actor=users["institution_admin"])
@@ -306,7 +331,7 @@ def test_ranking_summary_submission_and_the_city_decisions_are_recorded(
     preliminary.district_ranking_save(
         district_review=review, order=[p.pk for p in participants], reasons={},
         tie_confirmed=set(), revision=review.revision, actor=reviewer)
-    summary = generated_summary(review, reviewer)
+    summary = render_done(preliminary.summary_request(district_review=review, actor=reviewer))
     preliminary.summary_scan_upload(summary=summary, upload=upload("盖章.pdf"), actor=reviewer)
     preliminary.district_review_submit(district_review=review, actor=reviewer)
     preliminary.district_review_return(district_review=review, reason="排名理由不充分",
@@ -314,7 +339,7 @@ def test_ranking_summary_submission_and_the_city_decisions_are_recorded(
     assert written(since) == [
         ("districtreview", "status", "gulou", district),
         ("rankingrevision", "create", "gulou", district),
-        ("districtsummaryfile", "create", None, district),
+        ("districtsummaryfile", "create", "gulou", district),
         ("districtsummaryfile", "status", None, district),  # rendered by the task
         ("districtsummaryfile", "update", "gulou", district),
         ("districtreview", "update", "gulou", district),
