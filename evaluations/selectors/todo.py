@@ -200,13 +200,15 @@ def district_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
                 url=_url("participant_list", review.pk), count=to_review, deadline=deadline))
         if progress.overdue:
             items.append(TodoItem(
-                label=_("%(year)s: overdue rectification notices") % {"year": year},
+                label=_("%(year)s preliminary review: overdue rectification notices")
+                % {"year": year},
                 url=_url("rectification_list", query={"status": "overdue"}),
                 count=progress.overdue, tone="danger", overdue=True))
         answered = progress.rectifications[RectificationStatus.ANSWERED]
         if answered:
             items.append(TodoItem(
-                label=_("%(year)s: rectification answers to check") % {"year": year},
+                label=_("%(year)s preliminary review: rectification answers to check")
+                % {"year": year},
                 url=_url("rectification_list",
                          query={"status": RectificationStatus.ANSWERED}),
                 count=answered, tone="info"))
@@ -269,7 +271,8 @@ def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
             url = (_url("fraud_detail", first) if count == 1
                    else _url("fraud_list", query={"status": FraudStatus.REPORTED}))
             items.append(TodoItem(
-                label=_("%(year)s: fraud reports to decide") % {"year": cycle.year},
+                label=_("%(year)s preliminary review: fraud reports to decide")
+                % {"year": cycle.year},
                 url=url, count=count, tone="danger"))
         if manages:
             items.extend(_stage_items(cycle, today))

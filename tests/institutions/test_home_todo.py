@@ -217,10 +217,10 @@ def test_district_todo_lists_overdue_notices_and_answers_to_check(
                                   actor=filer)
     items = district_todo(reviewer)
     assert items[:2] == [
-        TodoItem(label="2025: overdue rectification notices",
+        TodoItem(label="2025 preliminary review: overdue rectification notices",
                  url=_url("rectification_list", query="status=overdue"), count=2,
                  tone="danger", overdue=True),
-        TodoItem(label="2025: rectification answers to check",
+        TodoItem(label="2025 preliminary review: rectification answers to check",
                  url=_url("rectification_list", query="status=answered"), count=1,
                  tone="info"),
     ]
@@ -309,12 +309,12 @@ def test_city_todo_lists_summaries_and_fraud_reports_to_decide(users, city, revi
         TodoItem(label="Decide the 2025 preliminary review summary of 鼓楼区",
                  url=_url("district_review_detail", review.pk),
                  received_at=review.submitted_at),
-        TodoItem(label="2025: fraud reports to decide", url=_url("fraud_detail", report.pk),
-                 count=1, tone="danger"),
+        TodoItem(label="2025 preliminary review: fraud reports to decide",
+                 url=_url("fraud_detail", report.pk), count=1, tone="danger"),
     ]
     _fraud(review.participants.exclude(institution=institution).get(), reviewer)
     assert city_todo(city)[1] == TodoItem(
-        label="2025: fraud reports to decide",
+        label="2025 preliminary review: fraud reports to decide",
         url=_url("fraud_list", query="status=reported"), count=2, tone="danger")
     assert city_todo(users["panel_organiser"]) == []  # it decides none of these
 
@@ -371,7 +371,7 @@ def test_home_of_each_role_shows_its_todo_in_chinese(client_for, users, filer, r
     assert _links(district_page) == [(_url("participant_list", review.pk),
                                       "2025年度初评：待审核的自评报告")]
     assert _links(city_page) == [(_url("fraud_detail", participant.fraud_reports.get().pk),
-                                  "2025年度：待审定的虚报虚构问题报告")]
+                                  "2025年度初评：待审定的虚报虚构问题报告")]
     assert _links(expert_page) == []
     assert EMPTY.findall(expert_page.content.decode()) == [
         "目前没有需要您评分的机构。您被抽取参加会评后，评审任务将显示在这里。"]
