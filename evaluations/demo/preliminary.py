@@ -111,11 +111,12 @@ def seed_preliminary(today: dt.date | None = None) -> PreliminarySeed:
     docstring. Runs after ``self_evaluation.seed_cycle`` (it fills reports in the same way)
     and needs the demo accounts.
 
-    Each report commits on its own (all or nothing, and rendered as soon as it is
-    requested); closing self-evaluation and opening the review commit together; so do all
-    the districts' reviews: a failed run leaves no half-reviewed district behind, and
-    thousands of service calls commit once instead of once each. The tasks and notices the
-    services queue run after each commit.
+    The work commits in a few transactions, each all or nothing and committing hundreds of
+    service calls once instead of once each: each report; closing self-evaluation with
+    opening the review; each district's review. A district that submits commits its ranking,
+    then requests its summary, then commits its submission, so that the summary is rendered
+    once, by its task, when the request commits (a finished document is never rendered
+    again). The tasks and notices the services queue run after each commit.
     """
     today = today or timezone.localdate()
     with demo_shortcuts():
@@ -136,14 +137,13 @@ def seed_preliminary(today: dt.date | None = None) -> PreliminarySeed:
         if cycle.status != CycleStatus.PRELIMINARY_REVIEW:
             return PreliminarySeed(created, submitted, 0)
         districts = 0
-        with transaction.atomic():
-            for review in cycle.district_reviews.select_related(
-                    "district", "cycle__policy_version").order_by("district__sort_order"):
-                plan = PLANS.get(review.district.name)
-                if plan is None or review.status != DistrictReviewStatus.NOT_STARTED:
-                    continue
-                _District(review, city, today).run(plan)
-                districts += 1
+        for review in cycle.district_reviews.select_related(
+                "district", "cycle__policy_version").order_by("district__sort_order"):
+            plan = PLANS.get(review.district.name)
+            if plan is None or review.status != DistrictReviewStatus.NOT_STARTED:
+                continue
+            _District(review, city, today).run(plan)
+            districts += 1
     return PreliminarySeed(created, submitted, districts)
 
 
@@ -220,6 +220,7 @@ class _District:
 
     # The plans ---------------------------------------------------------------------------
 
+    @transaction.atomic
     def rich(self) -> None:
         """鼓楼区: the demo institution with an open notice, two reports fully reviewed, two
         partly; visits; notices open, overdue, answered and rectified; a fraud report."""
@@ -252,6 +253,7 @@ class _District:
                                           "发票合计仅约800万元，涉嫌虚报。",
                               actor=self.reviewer)
 
+    @transaction.atomic
     def in_review(self) -> None:
         """铜山区: one report reviewed and visited, another partly; a fraud finding the city
         has confirmed, with its credit record (R8)."""
@@ -335,6 +337,14 @@ class _District:
                                "application/pdf")])
 
     def rank_and_submit(self) -> None:
+        """Every report reviewed and ranked, the summary generated, its stamped scan uploaded,
+        submitted. The summary is requested between the two transactions, so that its task
+        renders it when the request commits."""
+        self.rank()
+        self.submit(self.summary())
+
+    @transaction.atomic
+    def rank(self) -> None:
         for participant in self.participants:
             self.review_claims(participant)
             participant_comment_save(participant=participant,
@@ -345,17 +355,11 @@ class _District:
         district_ranking_save(district_review=self.review, order=order, reasons={},
                               tie_confirmed=set(order), revision=self.review.revision,
                               actor=self.reviewer)
-        summary = self.summary()
-        summary_scan_upload(summary=summary, actor=self.reviewer, upload=SimpleUploadedFile(
-            "汇总表盖章扫描件.pdf", pdf([f"{self.review.district.code or '320300'}",
-                                       f"Preliminary review {DEMO_YEAR} - stamped (demo)"],
-                                      seal=True), "application/pdf"))
-        district_review_submit(district_review=self.review, actor=self.reviewer)
 
     def summary(self) -> DistrictSummaryFile:
-        """The district's summary PDF, requested as the reviewer would. Its task runs only
-        once ``seed_preliminary`` commits (and then renders it once more): render here, as
-        the task would, so that the stamped scan can be uploaded and the summary submitted.
+        """The district's summary PDF, requested as the reviewer would. Without a broker its
+        task renders it in this process when the request commits; inside an outer transaction
+        (tests) or with a broker it has not run yet: render here, as the task would.
         WeasyPrint takes seconds: the first summary (云龙区, first in the districts' order)
         is rendered for real, the others are copies of it (``support.demo_shortcuts``)."""
         summary = summary_request(district_review=self.review, actor=self.reviewer)
@@ -364,6 +368,14 @@ class _District:
             summary_render(summary_id=summary.pk)
             summary.refresh_from_db()
         return summary
+
+    @transaction.atomic
+    def submit(self, summary: DistrictSummaryFile) -> None:
+        summary_scan_upload(summary=summary, actor=self.reviewer, upload=SimpleUploadedFile(
+            "汇总表盖章扫描件.pdf", pdf([f"{self.review.district.code or '320300'}",
+                                       f"Preliminary review {DEMO_YEAR} - stamped (demo)"],
+                                      seal=True), "application/pdf"))
+        district_review_submit(district_review=self.review, actor=self.reviewer)
 
 
 def _reviewer(district: District) -> User:
