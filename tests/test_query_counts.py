@@ -134,7 +134,12 @@ def test_progress_page_filtered_query_count_does_not_grow_with_reports(client_fo
     assert small == large <= MAX_QUERIES
 
 
+# The home page reads its role's to-do list (a few reads per open cycle, the services'
+# checks) above the dashboard.
+HOME_MAX_QUERIES = 16
+
+
 @pytest.mark.parametrize("role", ["city_admin", "district_reviewer"])
 def test_home_with_progress_query_count_does_not_grow_with_reports(client_for, viewers, role):
     small, large = _progress_counts(client_for(viewers[role]), reverse("home"))
-    assert small == large <= MAX_QUERIES
+    assert small == large <= HOME_MAX_QUERIES

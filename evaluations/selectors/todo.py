@@ -46,6 +46,7 @@ from ..services.self_evaluation import (
     submission_editable_problem,
     submission_submit_problems,
 )
+from .cycles import REVIEWED_STATUSES
 from .preliminary import review_progress
 from .scopes import (
     district_reviews_for_user,
@@ -246,15 +247,18 @@ def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
     if not (decides_reviews or decides_fraud or manages):
         return items
     cycles = list(_open_cycles())
+    # Summaries and fraud reports belong to participants, who exist from the preliminary
+    # review on: while every open cycle is in draft or self-evaluation there is none to read.
+    reviewed = any(cycle.status in REVIEWED_STATUSES for cycle in cycles)
     submitted: dict[int, list[DistrictReview]] = {}
-    if decides_reviews:
+    if decides_reviews and reviewed:
         for review in (district_reviews_for_user(user)
                        .filter(cycle__status=CycleStatus.PRELIMINARY_REVIEW,
                                status=DistrictReviewStatus.SUBMITTED)
                        .order_by("submitted_at", "pk")):
             submitted.setdefault(review.cycle_id, []).append(review)
     fraud: dict[int, tuple[int, int]] = {}  # cycle id: (reports waiting, the first one)
-    if decides_fraud:
+    if decides_fraud and reviewed:
         fraud = {row["participant__cycle_id"]: (row["n"], row["first"]) for row in (
             fraud_reports_for_user(user).filter(status=FraudStatus.REPORTED)
             .exclude(participant__cycle__status=CycleStatus.FINAL).order_by()
