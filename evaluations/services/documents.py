@@ -10,7 +10,9 @@ from ..models.files import GeneratedPdf
 # A failed or finished document stays as it is: asking again makes a new one.
 DOCUMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     ReportStatus.PENDING: frozenset({ReportStatus.RUNNING, ReportStatus.FAILED}),
-    ReportStatus.RUNNING: frozenset({ReportStatus.DONE, ReportStatus.FAILED}),
+    # A task that died mid-render (a worker killed) is run again from the start.
+    ReportStatus.RUNNING: frozenset({ReportStatus.RUNNING, ReportStatus.DONE,
+                                     ReportStatus.FAILED}),
     ReportStatus.DONE: frozenset(),
     ReportStatus.FAILED: frozenset(),
 }
@@ -25,6 +27,15 @@ def document_set_status(*, document: GeneratedPdf, to_status: str, progress: int
     document.error = error[:2000]
     status_set(document, to_status, transitions=DOCUMENT_TRANSITIONS,
                update_fields=["progress", "error", *update_fields])
+
+
+def document_render_start(*, document: GeneratedPdf, progress: int) -> bool:
+    """Mark ``document`` as being rendered; False when there is nothing to do (it is already
+    made or has failed: a task delivered twice renders once)."""
+    if document.status in (ReportStatus.DONE, ReportStatus.FAILED):
+        return False
+    document_set_status(document=document, to_status=ReportStatus.RUNNING, progress=progress)
+    return True
 
 
 def document_progress(*, document: GeneratedPdf, progress: int) -> None:

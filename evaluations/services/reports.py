@@ -12,7 +12,7 @@ from reports.pdf import render_pdf
 
 from ..enums import ReportStatus
 from ..models import Indicator, IndicatorResponse, ReportFile
-from .documents import document_progress, document_set_status
+from .documents import document_progress, document_render_start, document_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def _report_render(*, report_id: int) -> ReportFile:
     report = ReportFile.objects.select_related("submission__institution__district",
                                                "submission__cycle", "requested_by",
                                                "submission__pledge_accepted_by").get(pk=report_id)
-    document_set_status(document=report, to_status=ReportStatus.RUNNING, progress=10)
+    if not document_render_start(document=report, progress=10):
+        return report
     try:
         submission = report.submission
         indicators = Indicator.objects.filter(category__cycle_id=submission.cycle_id) \

@@ -19,7 +19,7 @@ from ..enums import ReportStatus
 from ..exporters.preliminary import COLUMNS, summary_cells, summary_sizes_line, summary_title
 from ..models import DistrictSummaryFile
 from ..selectors.preliminary import DistrictSummary, district_summary
-from .documents import document_progress, document_set_status
+from .documents import document_progress, document_render_start, document_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
     page shows it and offers to try again); it is not raised again."""
     summary = DistrictSummaryFile.objects.select_related(
         "district_review__cycle", "district_review__district").get(pk=summary_id)
-    document_set_status(document=summary, to_status=ReportStatus.RUNNING, progress=5)
+    if not document_render_start(document=summary, progress=5):
+        return summary
     try:
         content = district_summary(summary.district_review)
         pdf = summary_pdf(content, document_number=summary.document_number,
