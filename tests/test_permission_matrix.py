@@ -99,7 +99,9 @@ GET_ROWS = [
     Row("password_reset_confirm", outcomes(200, anonymous=200),
         kwargs={"uidb64": "MQ", "token": "not-a-token"}),  # renders "invalid link"
     Row("password_reset_complete", outcomes(200, anonymous=200)),
-    Row("audit_log", only(["city_admin"], 200)),
+    Row("audit_log", only(["city_admin", *DISTRICT, "institution_admin"], 200)),
+    Row("audit_log_export", only(["city_admin", *DISTRICT, "institution_admin"], 200),
+        content_type=XLSX),
     Row("institutions:list", only((*CITY_STAFF, *DISTRICT), 200)),
     Row("institutions:create", only(["city_admin"], 200)),
     Row("institutions:mine", outcomes(

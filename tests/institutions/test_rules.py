@@ -21,7 +21,8 @@ def _holders(users, perm, obj=None) -> set[str]:
     ("institutions.manage_registry", {"city_admin"}),
     ("institutions.view_own_institution", {"institution_filer", "institution_admin",
                                            "institution_filer_other"}),
-    ("institutions.view_audit_log", {"city_admin"}),
+    ("institutions.view_audit_log", {"city_admin", "district_reviewer",
+                                     "district_reviewer_other", "institution_admin"}),
     ("evaluations.view_policyversion", {"city_admin", "panel_organiser"}),
     ("evaluations.manage_policy", {"city_admin"}),
 ])

@@ -342,11 +342,11 @@ def test_home_institution_account_sees_its_own_institution(as_user, users, role,
                          "evaluations:policy_list", "evaluations:progress_current",
                          "evaluations:review_home", "evaluations:credit_record_list"]),
     ("district_reviewer", ["institutions:list", "evaluations:progress_current",
-                           "evaluations:review_home"]),
+                           "evaluations:review_home", "audit_log"]),
     ("institution_filer", ["institutions:mine", "evaluations:my_submission",
                            "evaluations:rectification_list"]),
     ("institution_admin", ["institutions:mine", "evaluations:my_submission",
-                           "evaluations:rectification_list"]),
+                           "evaluations:rectification_list", "audit_log"]),
     ("expert", []),
 ])
 def test_navigation_shows_links_of_role(as_user, users, role, links):
