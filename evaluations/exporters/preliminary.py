@@ -56,7 +56,7 @@ def summary_cells(summary: DistrictSummary, row: SummaryRow) -> tuple:
     name = row.name
     if row.fraud:
         # Outside the f-string: xgettext does not look inside one.
-        marker = _("Fraud confirmed: unqualified (R8)")
+        marker = _("Fraud confirmed: unqualified (Art 9)")
         name = f"{name}\n{marker}"
     opinion = row.opinion.strip()
     if row.not_supported:

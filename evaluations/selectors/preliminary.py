@@ -346,6 +346,14 @@ class CutLine:
     rank: int
     score: Decimal | None
 
+    @property
+    def upper_label(self) -> str:
+        return str(PreliminaryGroup(self.upper).label)
+
+    @property
+    def lower_label(self) -> str:
+        return str(PreliminaryGroup(self.lower).label)
+
 
 @dataclass
 class ScoreDistribution:
@@ -360,7 +368,7 @@ class ScoreDistribution:
     def chart(self) -> dict:
         return {
             "bins": self.bins,
-            "cuts": [{"score": str(cut.score), "label": f"{cut.upper} | {cut.lower}"}
+            "cuts": [{"score": str(cut.score), "label": f"{cut.upper_label} | {cut.lower_label}"}
                      for cut in self.cuts if cut.score is not None],
             "label": _("Institutions"),
         }

@@ -332,7 +332,7 @@ def district_ranking_problems(district_review: DistrictReview) -> list[str]:
                                    "reason: %(names)s."),
         "tie": lambda n: _("Equal scores must be ordered explicitly: confirm the order of "
                            "%(names)s."),
-        "sizes": lambda n: _("The groups do not have the sizes of R4; save the ranking again: "
+        "sizes": lambda n: _("The groups do not have the sizes of Art 10; save the ranking again: "
                              "%(names)s."),
     }
     out = []

@@ -103,7 +103,7 @@ def test_summary_render_makes_a_chinese_pdf_with_the_number_and_embedded_fonts(r
     for participant in review.participants.select_related("institution"):
         assert _flat(participant.institution.name) in flat
     assert "研发场地与申报一致" in flat and "补充审计报告" in flat
-    assert _flat(_zh("Fraud confirmed: unqualified (R8)")) in flat
+    assert _flat(_zh("Fraud confirmed: unqualified (Art 9)")) in flat
     assert "不合格" in flat  # in Chinese, whoever asked for the PDF
     assert _flat(_zh("Reviewed by (signature):")) in flat
     assert _flat(_zh("(Seal)")) in flat
