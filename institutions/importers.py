@@ -36,6 +36,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .audit import scopes_bulk_create
 from .models import Cluster, District, Institution, User
 from .validators import normalise_credit_code, validate_credit_code
 
@@ -450,6 +451,8 @@ def _write(rows: list[_Row], *, actor: User | None, filename: str) -> None:
                 **context,
             ))
         LogEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        # Their scopes, so that each district and institution reads its own registrations.
+        scopes_bulk_create(zip(entries, institutions, strict=True))
         first_pk = first_pk or institutions[0].pk
         last_pk = institutions[-1].pk
     LogEntry.objects.create(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from institutions.audit import acting_as
+from institutions.audit.registry import bulk_created_record
 from institutions.enums import INSTITUTION_ROLES
 from institutions.exceptions import DomainError
 from institutions.models import User
@@ -71,11 +72,11 @@ def copy_indicator_template(*, cycle: Cycle) -> None:
             indicator = Indicator.objects.create(
                 category=category, code=i_code, name=i_name, points=points,
                 help_text=help_text, evidence_required=evidence, order=i_order)
-            IndicatorField.objects.bulk_create([
+            bulk_created_record(IndicatorField.objects.bulk_create([
                 IndicatorField(indicator=indicator, key=key, label=label, kind=kind,
                                required=required, order=f_order)
                 for f_order, (key, label, kind, required) in enumerate(fields, start=1)
-            ])
+            ]))
 
 
 def cycle_stage_schedule(*, cycle: Cycle, stage: str, opens_on: dt.date, closes_on: dt.date,
@@ -94,7 +95,10 @@ def cycle_stage_schedule(*, cycle: Cycle, stage: str, opens_on: dt.date, closes_
         if row.opened_at is not None and stage == CycleStatus.SELF_EVALUATION:
             # Moving the deadline of the running stage moves every deadline without an
             # extension of its own.
-            cycle.submissions.filter(extensions__isnull=True).update(deadline=closes_on)
+            for submission in cycle.submissions.filter(extensions__isnull=True) \
+                    .exclude(deadline=closes_on):
+                submission.deadline = closes_on  # one save per report: each in the trail
+                submission.save(update_fields=["deadline", "updated_at"])
     return row
 
 
@@ -166,11 +170,11 @@ def _open_self_evaluation(cycle: Cycle, actor: User | None) -> None:
         cycle.save(update_fields=["policy_version"])
     stage = cycle.stages.get(stage=CycleStatus.SELF_EVALUATION)
     cohort = cycle_cohort(cycle).included
-    Submission.objects.bulk_create([
+    bulk_created_record(Submission.objects.bulk_create([
         Submission(cycle=cycle, institution=institution, district_id=institution.district_id,
                    cluster_id=institution.cluster_id, deadline=stage.closes_on)
         for institution in cohort
-    ], batch_size=1000)
+    ], batch_size=1000))
     users = User.objects.filter(institution__in=cohort, role__in=INSTITUTION_ROLES,
                                 is_active=True)
     subject = _("%(year)s performance evaluation: self-evaluation is open") % {"year": cycle.year}
@@ -257,8 +261,11 @@ def cycle_transition(*, cycle: Cycle, to_status: str, actor: User | None) -> Cyc
         from_status = locked.status
         status_set(locked, to_status,
                    transitions={start: {move.to} for start, move in CYCLE_TRANSITIONS.items()})
-        CycleStage.objects.filter(cycle=locked, stage=to_status, opened_at__isnull=True) \
-            .update(opened_at=timezone.now())
+        opening = CycleStage.objects.filter(cycle=locked, stage=to_status,
+                                            opened_at__isnull=True).first()
+        if opening is not None:
+            opening.opened_at = timezone.now()
+            opening.save(update_fields=["opened_at"])
         record = CycleTransition.objects.create(cycle=locked, from_status=from_status,
                                                 to_status=to_status, by=actor)
         CYCLE_TRANSITIONS[from_status].apply(locked, actor)

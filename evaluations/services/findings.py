@@ -294,8 +294,11 @@ def fraud_report_decide(*, report: FraudReport, confirm: bool, reason: str, acto
         locked.save(update_fields=["decided_by", "decided_at", "decision_reason"])
         participant = locked.participant
         if confirm:
-            Participant.objects.filter(pk=participant.pk, fraud_confirmed_at__isnull=True) \
-                .update(fraud_confirmed_at=locked.decided_at)
+            # Two reports on one institution confirmed at once: the first confirmation counts.
+            held = Participant.objects.select_for_update().get(pk=participant.pk)
+            if held.fraud_confirmed_at is None:
+                held.fraud_confirmed_at = participant.fraud_confirmed_at = locked.decided_at
+                held.save(update_fields=["fraud_confirmed_at"])
             with translation.override(settings.LANGUAGE_CODE):  # a record, not a page
                 kind = str(FraudKind(locked.kind).label)
             record = CreditRecord(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from institutions.audit import acting_as
+from institutions.audit.registry import bulk_created_record
 from institutions.enums import Role
 from institutions.exceptions import DomainError
 from institutions.models import User
@@ -84,13 +85,13 @@ def preliminary_review_open(*, cycle: Cycle, actor: User | None) -> int:
                        .select_related("institution").order_by("district_id", "pk"))
     district_ids = sorted({s.district_id for s in submissions})
     existing = {dr.district_id: dr for dr in cycle.district_reviews.all()}
-    DistrictReview.objects.bulk_create([DistrictReview(cycle=cycle, district_id=d)
-                                        for d in district_ids if d not in existing])
+    bulk_created_record(DistrictReview.objects.bulk_create(
+        [DistrictReview(cycle=cycle, district_id=d) for d in district_ids if d not in existing]))
     reviews = {dr.district_id: dr for dr in cycle.district_reviews.all()}
-    Participant.objects.bulk_create([
+    bulk_created_record(Participant.objects.bulk_create([
         Participant(cycle=cycle, submission=s, institution_id=s.institution_id,
                     district_review=reviews[s.district_id])
-        for s in submissions], batch_size=1000)
+        for s in submissions], batch_size=1000))
     reviewers = User.objects.filter(role=Role.DISTRICT_REVIEWER, district_id__in=district_ids,
                                     is_active=True)
     subject = _("%(year)s performance evaluation: the preliminary review is open") % {

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from auditlog.models import LogEntry
@@ -197,3 +197,35 @@ def store_scope(sender, *, instance, log_entry=None, log_created=False, changes=
     if log_created and log_entry is not None:
         scope_save(entry=log_entry, scope=scope_of(instance),
                    names=entry_names(instance, changes))
+
+
+def bulk_created_record(instances: Sequence[models.Model]) -> list[LogEntry]:
+    """The "created" entries of rows a service inserted with ``bulk_create`` (which sends no
+    signal: opening a stage creates a row per institution), as auditlog's ``post_save`` would
+    have written them, under the actor of the enclosing ``acting_as`` block, with their
+    scopes."""
+    from auditlog.cid import get_cid
+    from auditlog.context import auditlog_value
+    from auditlog.diff import model_instance_diff
+    from django.contrib.contenttypes.models import ContentType
+
+    if not instances:
+        return []
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = {}
+    actor = context.get("actor")
+    content_type = ContentType.objects.get_for_model(type(instances[0]))
+    entries = [LogEntry(
+        content_type=content_type, object_pk=str(row.pk), object_id=row.pk,
+        object_repr=str(row)[:2000], action=LogEntry.Action.CREATE,
+        changes={name: list(values) for name, values in
+                 (model_instance_diff(None, row) or {}).items()},
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_email=getattr(actor, "email", None) if getattr(actor, "pk", None) else None,
+        remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port"),
+        cid=get_cid()) for row in instances]
+    entries = LogEntry.objects.bulk_create(entries, batch_size=1000)
+    scopes_bulk_create(zip(entries, instances, strict=True))
+    return entries

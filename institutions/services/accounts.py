@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditlog.models import LogEntry
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -26,6 +25,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from ..audit import acting_as
+from ..audit.auth import account_event_record
 from ..enums import INSTITUTION_ROLES, Role
 from ..exceptions import DomainError
 from ..models import District, Institution, User
@@ -237,8 +237,7 @@ def _check_may_change(actor: User, account: User) -> None:
 
 def _audit(account: User, action: str, **data: Any) -> None:
     """An audit entry for an account action that changes no audited field."""
-    LogEntry.objects.log_create(account, force_log=True, action=LogEntry.Action.UPDATE,
-                                changes={}, additional_data={AUDIT_ACTION_KEY: action, **data})
+    account_event_record(account=account, event=action, **data)
 
 
 def password_link(user: User) -> str:

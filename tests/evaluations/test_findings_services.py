@@ -175,7 +175,7 @@ def test_rectification_answer_after_the_deadline_is_refused(participant, reviewe
 def test_rectification_answered_twice_is_refused(participant, reviewer, filer):
     notice = issue(participant, reviewer)
     answer(notice, filer)
-    with pytest.raises(DomainError, match="not waiting"):
+    with pytest.raises(DomainError, match="Your answer is with the district science bureau"):
         answer(notice, filer, text="再次提交")
     assert RectificationAnswer.objects.count() == 1
 

@@ -108,7 +108,14 @@ def test_cycle_transition_is_a_status_change_of_the_cycle(city_admin, users, def
         CycleStatus.SELF_EVALUATION: (today, today + dt.timedelta(days=30))})
     since = _last_pk()
     cycle_transition(cycle=cycle, to_status=CycleStatus.SELF_EVALUATION, actor=city_admin)
-    assert written(since) == [("cycle", "status", "city", (cycle.pk, None, None))]
+    invited = [("submission", "create", "city", (cycle.pk, s.district_id, s.institution_id))
+               for s in cycle.submissions.order_by("pk")]
+    # The move, the stage's opening, and the cohort's reports (written in bulk, still one
+    # entry each, with their scope).
+    assert written(since) == [("cycle", "status", "city", (cycle.pk, None, None)),
+                              ("cyclestage", "update", "city", (cycle.pk, None, None)),
+                              *invited]
+    assert len(invited) == 2
     assert changes(since, "cycle") == [{"status": ["draft", "self_evaluation"]}]
 
 
@@ -401,6 +408,7 @@ def test_fraud_report_and_its_confirmation_are_recorded_with_the_credit_record(
         ("fraudevidencefile", "create", "gulou", scope),
         ("fraudreport", "status", "city", scope),
         ("fraudreport", "update", "city", scope),
+        ("participant", "update", "city", scope),
         ("creditrecord", "create", "city", scope)]
     assert changes(since, "fraudreport")[1]["status"] == ["reported", "confirmed"]
 
