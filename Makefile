@@ -12,6 +12,8 @@ TEST_DEBS := $(APP_DEBS) chromium poppler-utils
 .PHONY: run test bench sysdeps sysdeps-test assets messages messages-update migrate demo demo-reset \
 	lint clean
 
+# Serves the product as its users see it, DEBUG off (Chinese error pages, static files through
+# WhiteNoise); `DJANGO_DEBUG=1 make run` turns Django's debugging on.
 run: sysdeps $(STAMP) assets messages migrate demo
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver 127.0.0.1:8000

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Binds @shared_task to the project's app (broker, eager mode): Django no longer loads it.
+import config.celery_app  # noqa: F401
+
 from .services import reminders, reports
 
 

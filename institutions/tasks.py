@@ -9,6 +9,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
+# Binds @shared_task to the project's app (broker, eager mode): Django no longer loads it.
+import config.celery_app  # noqa: F401
+
 from .models import Notification
 
 

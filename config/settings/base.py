@@ -4,10 +4,12 @@ Embedded defaults make a fresh clone run with no services: a SQLite file, tasks 
 e-mail printed to the console. Setting ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switches to
 PostgreSQL and Redis.
 """
+import ipaddress
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
+from csp.constants import SELF
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -20,6 +22,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client in the audit
+# trail and for the login lockout; from anyone else the header is ignored, since a client can
+# write it. Empty: every request is taken from its socket address.
+TRUSTED_PROXIES = [ipaddress.ip_network(proxy, strict=False)
+                   for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])]
 
 # --- Database ------------------------------------------------------------------------------
 DATABASES = {
@@ -52,15 +59,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Chinese unless the user picked English: the browser's Accept-Language is not consulted.
+    "config.middleware.LanguageCookieMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "config.middleware.AuditlogMiddleware",
     # Axes last: it must see the authenticated request to reset or count failures.
     "axes.middleware.AxesMiddleware",
 ]
@@ -115,6 +124,8 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 # Lock a user name from one address, not a whole address: district offices sit behind NAT.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The same client address as the audit trail (TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 SESSION_COOKIE_HTTPONLY = True
@@ -125,6 +136,18 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # the app previews evidence PDFs in its own frames
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts, styles, fonts and images come from the app's own static files only: no inline script
+# or style attribute anywhere (htmx's indicator style is in app.css, see base.html). data: is
+# for the SVG icons inside Bootstrap's CSS; frames are same-origin for the PDF previews.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -171,12 +194,21 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE = {
-    "self-evaluation-reminders": {
-        "task": "evaluations.tasks.send_self_evaluation_reminders",
-        "schedule": crontab(hour=8, minute=0),  # every morning, Asia/Shanghai
-    },
-}
+
+
+def _beat_schedule() -> dict:
+    from celery.schedules import crontab
+
+    return {
+        "self-evaluation-reminders": {
+            "task": "evaluations.tasks.send_self_evaluation_reminders",
+            "schedule": crontab(hour=8, minute=0),  # every morning, Asia/Shanghai
+        },
+    }
+
+
+# Built when beat first reads it: settings that import Celery cost every start-up ~0.2 s.
+CELERY_BEAT_SCHEDULE = SimpleLazyObject(_beat_schedule)
 
 # --- Forms ---------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -192,7 +224,10 @@ REGISTRY_PAGE_SIZE = 25
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"permission_denied_on_one_line": {"()": "config.logs.PermissionDeniedOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A page a role may not use answers 403 many times a day: one line each, not a traceback.
+    "loggers": {"django.request": {"filters": ["permission_denied_on_one_line"]}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 

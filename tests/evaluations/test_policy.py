@@ -34,7 +34,7 @@ def english():
 @pytest.fixture
 def admin(client_for, city_admin):
     client = client_for(city_admin)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 

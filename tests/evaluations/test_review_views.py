@@ -84,7 +84,7 @@ def first(indicators):
 
 def english_client(client_for, user):
     client = client_for(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 

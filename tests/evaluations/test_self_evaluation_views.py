@@ -43,7 +43,7 @@ def team(submission) -> Indicator:
 @pytest.fixture
 def client(client_for, filer):
     client = client_for(filer)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     return client
 
 
@@ -97,7 +97,7 @@ def test_stale_tab_gets_a_conflict_and_does_not_overwrite(client, client_for, in
                                                           submission, team):
     client.post(form_url(submission, team), post_data(0, narrative="标签页一"), **HTMX)
     other_tab = client_for(inst_admin)
-    other_tab.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    other_tab.cookies["django_language"] = "en"
     response = other_tab.post(form_url(submission, team), post_data(0, narrative="标签页二"),
                               **HTMX)
     assert response.status_code == 409

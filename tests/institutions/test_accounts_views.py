@@ -36,7 +36,7 @@ def as_user(client_for):
 
     def make(user):
         client = client_for(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        client.cookies["django_language"] = "en"
         return client
 
     return make
@@ -257,7 +257,7 @@ def test_detail_offers_the_actions_that_apply(city, users, as_user):
 # --- login warning --------------------------------------------------------------------------
 
 def test_login_warns_when_one_attempt_is_left(client, users):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"
     warned = []
     for i in range(settings.AXES_FAILURE_LIMIT - 1):
         html = _login(client, "filer", f"wrong-{i}").content.decode()
