@@ -11,7 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .exporters import _cell
+from reports.excel import cell
+
 from .models import User
 
 # Sheet content is Chinese data for the bureau's files, whatever the interface language (as
@@ -30,20 +31,20 @@ def institution_admin_logins_workbook(accounts: Iterable[User]) -> bytes:
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_cell(sheet, title, font=bold) for title in HEADER])
+    sheet.append([cell(sheet, title, font=bold) for title in HEADER])
     for account in accounts:
         institution = account.institution
         # Excel has no time zones: the local time of Xuzhou, as the pages show it.
-        joined = _cell(sheet, timezone.localtime(account.date_joined)
+        joined = cell(sheet, timezone.localtime(account.date_joined)
                        .replace(tzinfo=None, microsecond=0))
         joined.number_format = "yyyy-mm-dd hh:mm"
         sheet.append([
-            _cell(sheet, account.username),
-            _cell(sheet, institution.name),
-            _cell(sheet, institution.credit_code),
-            _cell(sheet, institution.district.name),
-            _cell(sheet, account.email),
-            _cell(sheet, "启用" if account.is_active else "停用"),
+            cell(sheet, account.username),
+            cell(sheet, institution.name),
+            cell(sheet, institution.credit_code),
+            cell(sheet, institution.district.name),
+            cell(sheet, account.email),
+            cell(sheet, "启用" if account.is_active else "停用"),
             joined,
         ])
     buffer = io.BytesIO()

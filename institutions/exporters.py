@@ -2,17 +2,15 @@
 that an export can be imported again (the import ignores the two status columns)."""
 from __future__ import annotations
 
-import datetime as dt
 import io
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import translation
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from reports.excel import cell
 
 from .enums import FilingStatus
 from .importers import COLUMNS, DATA_SHEET_TITLE, EXPORT_ONLY_TITLES
@@ -38,41 +36,27 @@ def registry_workbook(queryset: QuerySet[Institution]) -> bytes:
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     titles = [*(column.title for column in COLUMNS), *EXPORT_ONLY_TITLES]
-    sheet.append([_cell(sheet, title, font=bold) for title in titles])
+    sheet.append([cell(sheet, title, font=bold) for title in titles])
     status_titles = _status_titles()
     rows = queryset.select_related("district", "cluster").iterator(chunk_size=2000)
     for institution in rows:
         sheet.append([
-            _cell(sheet, institution.name),
-            _cell(sheet, institution.credit_code),
-            _cell(sheet, institution.district.name),
-            _cell(sheet, institution.cluster.name),
-            _cell(sheet, institution.filing_date),
-            _cell(sheet, institution.legal_representative),
-            _cell(sheet, institution.contact_person),
-            _cell(sheet, institution.contact_phone),
-            _cell(sheet, institution.contact_email),
-            _cell(sheet, institution.address),
-            _cell(sheet, status_titles.get(institution.status, institution.status)),
-            _cell(sheet, institution.status_changed_on),
+            cell(sheet, institution.name),
+            cell(sheet, institution.credit_code),
+            cell(sheet, institution.district.name),
+            cell(sheet, institution.cluster.name),
+            cell(sheet, institution.filing_date),
+            cell(sheet, institution.legal_representative),
+            cell(sheet, institution.contact_person),
+            cell(sheet, institution.contact_phone),
+            cell(sheet, institution.contact_email),
+            cell(sheet, institution.address),
+            cell(sheet, status_titles.get(institution.status, institution.status)),
+            cell(sheet, institution.status_changed_on),
         ])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _cell(sheet, value: Any, font: Font | None = None) -> WriteOnlyCell:
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=value if value != "" else None)
-    if isinstance(value, str) and value.startswith("="):
-        # Text, never a formula: a name such as "=HYPERLINK(…)" must not run in Excel.
-        cell.data_type = "s"
-    if isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    if font is not None:
-        cell.font = font
-    return cell
 
 
 # --- The audit trail -----------------------------------------------------------------------
@@ -100,7 +84,7 @@ def audit_workbook(entries) -> bytes:
         titles = [_("When"), _("Who"), _("Action"), _("Record type"), _("Record"),
                   _("Evaluation cycle"), _("District"), _("Institution"),
                   _("Changes (before → after)"), _("IP address")]
-        sheet.append([_cell(sheet, title, font=bold) for title in titles])
+        sheet.append([cell(sheet, title, font=bold) for title in titles])
         chunk = []
         for entry in entries.iterator(chunk_size=_AUDIT_CHUNK):
             chunk.append(entry)
@@ -121,9 +105,9 @@ def _audit_rows(sheet, rows) -> None:
             f"{c.title}：{c.before or '—'} → {c.after or '—'}" if row.shows_before
             else f"{c.title}：{c.after or c.before}" for c in row.changes)
         sheet.append([
-            _cell(sheet, timezone.localtime(row.timestamp).strftime("%Y-%m-%d %H:%M:%S")),
-            _cell(sheet, row.actor), _cell(sheet, str(row.action.label)),
-            _cell(sheet, row.record_type), _cell(sheet, row.record), _cell(sheet, row.cycle),
-            _cell(sheet, row.district), _cell(sheet, row.institution), _cell(sheet, changes),
-            _cell(sheet, row.entry.remote_addr or ""),
+            cell(sheet, timezone.localtime(row.timestamp).strftime("%Y-%m-%d %H:%M:%S")),
+            cell(sheet, row.actor), cell(sheet, str(row.action.label)),
+            cell(sheet, row.record_type), cell(sheet, row.record), cell(sheet, row.cycle),
+            cell(sheet, row.district), cell(sheet, row.institution), cell(sheet, changes),
+            cell(sheet, row.entry.remote_addr or ""),
         ])

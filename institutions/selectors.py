@@ -22,18 +22,27 @@ from .rules import (
 )
 
 
-def institutions_for_user(user: User) -> QuerySet[Institution]:
-    """Institutions the user may see: the city all, a district its own, an institution itself."""
-    qs = Institution.objects.select_related("district", "cluster")
+def scoped_to_user(qs: QuerySet, user: User, *, district_field: str,
+                   institution_field: str | None = None) -> QuerySet:
+    """``qs`` as ``user`` may see it: the city staff all of it, a district reviewer the rows
+    whose ``district_field`` is its district, an institution's account those whose
+    ``institution_field`` is its institution (none when the field is not given), anyone else
+    nothing."""
     if not user.is_authenticated:
         return qs.none()
     if is_city_staff(user):
         return qs
     if is_district_reviewer(user):
-        return qs.filter(district_id=user.district_id)
-    if is_institution_user(user):
-        return qs.filter(pk=user.institution_id)
+        return qs.filter(**{district_field: user.district_id})
+    if institution_field and is_institution_user(user):
+        return qs.filter(**{institution_field: user.institution_id})
     return qs.none()
+
+
+def institutions_for_user(user: User) -> QuerySet[Institution]:
+    """Institutions the user may see: the city all, a district its own, an institution itself."""
+    return scoped_to_user(Institution.objects.select_related("district", "cluster"), user,
+                          district_field="district_id", institution_field="pk")
 
 
 def institution_search(qs: QuerySet[Institution], *, q: str = "", district: int | None = None,

@@ -13,8 +13,11 @@ from .audit import acting_as
 from .exceptions import DomainError
 
 
-def _label(instance: models.Model, field: str, value: str) -> str:
-    return str(dict(instance._meta.get_field(field).flatchoices).get(value, value))
+def status_label(model: type[models.Model] | models.Model, value: str,
+                 field: str = "status") -> str:
+    """The label of ``value`` among the choices of ``model.<field>`` (the value itself when it
+    is none of them)."""
+    return str(dict(model._meta.get_field(field).flatchoices).get(value, value))
 
 
 def status_set(instance: models.Model, to_status: str, *,
@@ -24,13 +27,13 @@ def status_set(instance: models.Model, to_status: str, *,
     """Move ``instance`` to ``to_status`` if ``transitions`` allows it from where it stands,
     saving ``field`` and ``update_fields`` (set by the caller beforehand). The caller holds
     the row lock. ``refusal`` is the sentence of a refused move, with ``%(from)s`` and
-    ``%(to)s``; by default it names the model."""
+    ``%(to)s`` (and ``%(name)s``, the instance); by default it names the model."""
     current = getattr(instance, field)
     if to_status not in transitions.get(current, ()):
         text = refusal or _("“%(thing)s” cannot go from “%(from)s” to “%(to)s”.")
-        raise DomainError(text % {"thing": instance._meta.verbose_name,
-                                  "from": _label(instance, field, current),
-                                  "to": _label(instance, field, to_status)})
+        raise DomainError(text % {"thing": instance._meta.verbose_name, "name": str(instance),
+                                  "from": status_label(instance, current, field),
+                                  "to": status_label(instance, to_status, field)})
     setattr(instance, field, to_status)
     # Without an actor the caller's own ``acting_as`` block records who did it.
     with acting_as(actor) if actor is not None else contextlib.nullcontext():

@@ -16,8 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reports.excel import cell
+
 from ..selectors.preliminary import DistrictSummary, SummaryRow
-from .base import cell
 
 # (title, width in Excel characters); the PDF sets its own widths in summary-pdf.css.
 COLUMNS = (

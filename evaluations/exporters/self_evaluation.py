@@ -11,9 +11,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from reports.excel import cell
+
 from ..enums import SubmissionStatus
 from ..models import Cycle, Submission
-from .base import cell
 
 COLUMNS = (
     (_("Institution"), 40),

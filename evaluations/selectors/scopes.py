@@ -7,9 +7,8 @@ from django.db.models import QuerySet
 from institutions.models import User
 from institutions.rules import (
     is_city_staff,
-    is_district_reviewer,
-    is_institution_user,
 )
+from institutions.selectors import scoped_to_user
 
 from ..models import (
     CreditRecord,
@@ -28,28 +27,8 @@ def submissions_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Sub
     qs = Submission.objects.select_related("institution", "district", "cluster", "cycle")
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
-    if not user.is_authenticated:
-        return qs.none()
-    if is_city_staff(user):
-        return qs
-    if is_district_reviewer(user):
-        return qs.filter(district_id=user.district_id)
-    if is_institution_user(user):
-        return qs.filter(institution_id=user.institution_id)
-    return qs.none()
-
-
-def _scoped(qs: QuerySet, user: User, district_field: str,
-            institution_field: str | None = None) -> QuerySet:
-    if not user.is_authenticated:
-        return qs.none()
-    if is_city_staff(user):
-        return qs
-    if is_district_reviewer(user):
-        return qs.filter(**{district_field: user.district_id})
-    if institution_field and is_institution_user(user):
-        return qs.filter(**{institution_field: user.institution_id})
-    return qs.none()
+    return scoped_to_user(qs, user, district_field="district_id",
+                          institution_field="institution_id")
 
 
 def district_reviews_for_user(user: User, cycle: Cycle | None = None
@@ -58,7 +37,7 @@ def district_reviews_for_user(user: User, cycle: Cycle | None = None
     qs = DistrictReview.objects.select_related("cycle__policy_version", "district")
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
-    return _scoped(qs, user, "district_id")
+    return scoped_to_user(qs, user, district_field="district_id")
 
 
 def participants_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Participant]:
@@ -69,7 +48,7 @@ def participants_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Pa
         "submission__cluster")
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
-    return _scoped(qs, user, "district_review__district_id")
+    return scoped_to_user(qs, user, district_field="district_review__district_id")
 
 
 def rectifications_for_user(user: User) -> QuerySet[Rectification]:
@@ -77,8 +56,9 @@ def rectifications_for_user(user: User) -> QuerySet[Rectification]:
     qs = Rectification.objects.select_related(
         "participant__cycle", "participant__institution", "participant__district_review__district",
         "issued_by")
-    return _scoped(qs, user, "participant__district_review__district_id",
-                   "participant__institution_id")
+    return scoped_to_user(qs, user,
+                          district_field="participant__district_review__district_id",
+                          institution_field="participant__institution_id")
 
 
 def fraud_reports_for_user(user: User) -> QuerySet[FraudReport]:
@@ -86,7 +66,8 @@ def fraud_reports_for_user(user: User) -> QuerySet[FraudReport]:
     qs = FraudReport.objects.select_related(
         "participant__cycle", "participant__institution",
         "participant__district_review__district", "reported_by", "decided_by")
-    return _scoped(qs, user, "participant__district_review__district_id")
+    return scoped_to_user(
+        qs, user, district_field="participant__district_review__district_id")
 
 
 def credit_records_for_user(user: User) -> QuerySet[CreditRecord]:

@@ -23,7 +23,7 @@ from institutions.enums import INSTITUTION_ROLES
 from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
-from institutions.transitions import status_set
+from institutions.transitions import status_label, status_set
 
 from .. import indicator_template
 from ..enums import STAGES, CycleStatus
@@ -241,7 +241,7 @@ def cycle_transition_problems(cycle: Cycle, to_status: str) -> list[str]:
     transition = CYCLE_TRANSITIONS.get(cycle.status)
     if transition is None or transition.to != to_status:
         return [_("An evaluation cycle cannot go from “%(from)s” to “%(to)s”.") % {
-            "from": CycleStatus(cycle.status).label, "to": _status_label(to_status)}]
+            "from": CycleStatus(cycle.status).label, "to": status_label(Cycle, to_status)}]
     return transition.check(cycle)
 
 
@@ -273,8 +273,3 @@ def cycle_transition(*, cycle: Cycle, to_status: str, actor: User | None) -> Cyc
     return record
 
 
-def _status_label(value: str) -> str:
-    try:
-        return str(CycleStatus(value).label)
-    except ValueError:
-        return value

@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -30,6 +29,7 @@ from django.views.generic import TemplateView
 from institutions.exceptions import DomainError
 from institutions.rules import is_district_reviewer
 from institutions.views.mixins import RulesPermissionMixin
+from reports.excel import xlsx_response
 
 from ..enums import (
     CycleStatus,
@@ -39,7 +39,6 @@ from ..enums import (
     ReportStatus,
     SubmissionStatus,
 )
-from ..exporters.base import XLSX_CONTENT_TYPE
 from ..exporters.preliminary import district_summary_workbook
 from ..forms.preliminary import (
     ClaimReviewForm,
@@ -724,9 +723,7 @@ class DistrictSummaryExcelView(DistrictReviewMixin, View):
         district_summary_workbook(summary, document_number=number).save(buffer)
         filename = _("preliminary-review-summary-%(district)s-%(year)s.xlsx") % {
             "district": review.district.name, "year": review.cycle.year}
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return xlsx_response(buffer.getvalue(), filename)
 
 
 class DistrictSummaryRequestView(DistrictReviewMixin, View):

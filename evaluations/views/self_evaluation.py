@@ -26,10 +26,10 @@ from institutions.exceptions import DomainError
 from institutions.models import Cluster, District
 from institutions.rules import is_district_reviewer
 from institutions.views.mixins import RulesPermissionMixin
+from reports.excel import xlsx_response
 
 from .. import completeness
 from ..enums import CycleStatus, EvidenceType, ReportStatus, SubmissionStatus
-from ..exporters.base import XLSX_CONTENT_TYPE
 from ..exporters.self_evaluation import progress_workbook
 from ..forms.self_evaluation import (
     EvidenceUploadForm,
@@ -738,9 +738,7 @@ class ProgressExportView(ProgressMixin, View):
         content = progress_workbook(self.listed(), cycle=cycle)
         filename = _("self-evaluation-progress-%(year)s-%(date)s.xlsx") % {
             "year": cycle.year, "date": f"{timezone.localdate():%Y-%m-%d}"}
-        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
+        return xlsx_response(content, filename)
 
 
 class ProgressCurrentView(RulesPermissionMixin, View):

@@ -13,6 +13,7 @@ from ..audit import acting_as
 from ..enums import FilingStatus
 from ..exceptions import DomainError
 from ..models import Institution, InstitutionStatusChange, User
+from ..transitions import status_set
 from ..validators import normalise_credit_code
 
 # The filing-status machine (R2, R12), as data. Restoring a filing is allowed with a reason so
@@ -75,15 +76,12 @@ def institution_change_status(*, institution: Institution, to_status: str, reaso
         # Lock the row: two administrators confirming at once must not both pass the check.
         locked = Institution.objects.select_for_update().get(pk=institution.pk)
         current = locked.status
-        if to_status not in STATUS_TRANSITIONS.get(current, frozenset()):
-            raise DomainError(_(
-                "The filing status of %(name)s cannot change from “%(from)s” to “%(to)s”."
-            ) % {"name": locked.name, "from": FilingStatus(current).label,
-                 "to": _label(to_status)})
         effective_on = effective_on or timezone.localdate()
-        locked.status = to_status
         locked.status_changed_on = effective_on
-        locked.save(update_fields=["status", "status_changed_on", "updated_at"])
+        status_set(locked, to_status, transitions=STATUS_TRANSITIONS,
+                   refusal=_("The filing status of %(name)s cannot change from “%(from)s” to "
+                             "“%(to)s”."),
+                   update_fields=["status_changed_on", "updated_at"])
         change = InstitutionStatusChange(
             institution=locked, from_status=current, to_status=to_status,
             effective_on=effective_on, reason=reason, changed_by=actor,
@@ -95,9 +93,4 @@ def institution_change_status(*, institution: Institution, to_status: str, reaso
     return change
 
 
-def _label(status: str) -> str:
-    try:
-        return str(FilingStatus(status).label)
-    except ValueError:
-        return status
 

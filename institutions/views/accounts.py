@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from reports.excel import xlsx_response
+
 from ..account_exporters import institution_admin_logins_workbook
 from ..enums import Role
 from ..exceptions import DomainError
@@ -39,7 +41,6 @@ from ..services import (
 )
 from ..services.accounts import admin_username
 from .mixins import RulesPermissionMixin
-from .transfer import _xlsx_response
 
 PAGE_SIZE = 25
 
@@ -300,7 +301,7 @@ class InstitutionAdminLoginsExportView(RulesPermissionMixin, View):
         cycle, district = form.cleaned_data["cycle"], form.cleaned_data.get("district")
         accounts = institution_admin_logins(cohort_institutions(cycle, district))
         filename = f"institution-admins-{cycle.year}-{timezone.localdate():%Y-%m-%d}.xlsx"
-        return _xlsx_response(institution_admin_logins_workbook(accounts), filename)
+        return xlsx_response(institution_admin_logins_workbook(accounts), filename)
 
 
 def _cohort_query(cycle, district) -> str:

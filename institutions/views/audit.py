@@ -8,12 +8,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from reports.excel import xlsx_response
+
 from ..audit.display import describe
 from ..audit.filters import AuditLogFilter
 from ..audit.selectors import ENTRY_RELATED
 from ..exporters import audit_workbook
 from .mixins import RulesPermissionMixin
-from .transfer import _xlsx_response
 
 PAGE_SIZE = 50
 
@@ -47,4 +48,4 @@ class AuditLogExportView(AuditLogMixin, View):
     def get(self, request, *args, **kwargs):
         entries = self.get_filterset().qs.select_related(*ENTRY_RELATED)
         filename = _("audit-log-%(date)s.xlsx") % {"date": timezone.localdate().isoformat()}
-        return _xlsx_response(audit_workbook(entries), filename)
+        return xlsx_response(audit_workbook(entries), filename)

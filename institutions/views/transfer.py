@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView
+
+from reports.excel import XLSX_CONTENT_TYPE, xlsx_response
 
 from ..exporters import registry_workbook
 from ..forms import InstitutionFilterForm, RegistryImportForm
@@ -18,16 +18,8 @@ from ..rules import is_district_reviewer
 from ..selectors import institution_search, institutions_for_user
 from .mixins import RulesPermissionMixin
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A file with a wrong column can have an error on every row; the page stays usable.
 REPORT_ROWS_SHOWN = 1000
-
-
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    # RFC 6266: an ASCII fallback plus filename*=UTF-8'' for Chinese names.
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
 
 
 class RegistryImportView(RulesPermissionMixin, FormView):
@@ -69,7 +61,7 @@ class RegistryImportTemplateView(RulesPermissionMixin, View):
     permission_required = "institutions.manage_registry"
 
     def get(self, request, *args, **kwargs):
-        return _xlsx_response(registry_template_workbook(), TEMPLATE_FILENAME)
+        return xlsx_response(registry_template_workbook(), TEMPLATE_FILENAME)
 
 
 class RegistryExportView(RulesPermissionMixin, View):
@@ -83,4 +75,4 @@ class RegistryExportView(RulesPermissionMixin, View):
                                      district_locked=is_district_reviewer(user))
         institutions = institution_search(institutions_for_user(user), **form.filters())
         filename = f"registry-{timezone.localdate():%Y-%m-%d}.xlsx"
-        return _xlsx_response(registry_workbook(institutions), filename)
+        return xlsx_response(registry_workbook(institutions), filename)

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from evaluations.selectors import policy as policy_selectors
 from evaluations.models import PolicyVersion
+from evaluations.selectors import policy as policies
 from evaluations.selectors.policy import policy_version_in_force
 from evaluations.services.policy import policy_version_create, policy_version_update
 from institutions.exceptions import DomainError
@@ -161,9 +161,9 @@ def test_policy_version_in_force_is_latest_effective_on_or_before_date(default_p
 
 def test_policy_version_in_force_defaults_to_today(default_policy, monkeypatch):
     revised = PolicyVersionFactory(effective_date=dt.date(2024, 3, 1))
-    monkeypatch.setattr(policy_selectors.timezone, "localdate", lambda *a, **k: dt.date(2024, 2, 29))
+    monkeypatch.setattr(policies.timezone, "localdate", lambda *a, **k: dt.date(2024, 2, 29))
     before = policy_version_in_force()
-    monkeypatch.setattr(policy_selectors.timezone, "localdate", lambda *a, **k: dt.date(2024, 3, 1))
+    monkeypatch.setattr(policies.timezone, "localdate", lambda *a, **k: dt.date(2024, 3, 1))
     assert (before, policy_version_in_force()) == (default_policy, revised)
 
 

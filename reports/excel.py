@@ -1,11 +1,13 @@
-"""What the evaluation's Excel exports share: the content type and a safe write-only cell."""
+"""Excel output shared by every export of the app: the content type and a safe write-only cell."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -35,3 +37,11 @@ def cell(sheet, value: Any, *, font: Font | None = None, alignment: Alignment | 
         if style is not None:
             setattr(result, attribute, style)
     return result
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """A workbook as a download, its (Chinese) name kept: RFC 6266's ASCII fallback plus
+    ``filename*=UTF-8''``."""
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
