@@ -76,6 +76,27 @@ def test_trusted_proxies_that_are_not_addresses_stop_the_start():
         1, "ValueError: 'proxy.local' does not appear to be an IPv4 or IPv6 network")
 
 
+MAKE_RUN = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+response = Client(HTTP_HOST="127.0.0.1").get("/static/vendor/htmx/htmx.min.js")
+print(settings.DEBUG, response.status_code, type(response).__name__)
+"""
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "False 200 WhiteNoiseFileResponse\n"),
+    ({"DJANGO_DEBUG": "1"}, "True 200 WhiteNoiseFileResponse\n"),
+])
+def test_make_run_serves_the_product_with_debug_off_unless_asked(env, expected):
+    """`make run` is manage.py runserver on the local settings: DEBUG off, and static files
+    still served, by WhiteNoise from the finders (runserver's own serving is switched off)."""
+    result = _run(MAKE_RUN, DJANGO_SETTINGS_MODULE="config.settings.local", **env)
+    assert (result.returncode, result.stdout) == (0, expected), result.stderr
+
+
 CELERY_MODULES = """
 import sys, django
 django.setup()
