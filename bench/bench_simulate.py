@@ -1,11 +1,13 @@
-"""Benchmark ``manage.py simulate_cycle`` on a 20,000-institution, 100-district scenario.
+"""Benchmark ``python -m scoring`` and ``manage.py simulate_cycle`` on a 20,000-institution,
+100-district scenario.
 
     .venv/bin/python bench/bench_simulate.py [--runs 5] [--institutions 20000] [--districts 100]
 
 Generates the scenario into a temporary directory (it is never committed), runs the command
 as a fresh process each time, and prints the median wall time (start-up included) and the
-median peak resident set size against the targets: < 3 s and < 300 MB. Exits with status 1
-when a target is missed.
+median peak resident set size against the targets: the pure engine (``python -m scoring``)
+< 1 s; the management command < 3 s and < 300 MB. Exits with status 1 when a target is
+missed.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 3.0
 TARGET_MB = 300.0
+TARGET_PURE_SECONDS = 1.0
 # A fresh wrapper per run, so RUSAGE_CHILDREN holds that run's peak only. ru_maxrss is in KiB.
 _RUSAGE_WRAPPER = (
     "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]).returncode; "
@@ -68,25 +71,36 @@ def main(argv: list[str] | None = None) -> int:
              "--seed", "bench", "--out", str(scenario)],
             check=True,
         )
-        command = [sys.executable, "manage.py", "simulate_cycle", str(scenario),
-                   "--out", str(workdir / "result.json")]
-        walls, peaks = [], []
-        for run in range(1, args.runs + 1):
-            wall, peak = run_once(command, workdir)
-            walls.append(wall)
-            peaks.append(peak)
-            print(f"run {run}: {wall:.2f} s, {peak:.0f} MB")
+        commands = {
+            "python -m scoring": ([sys.executable, "-m", "scoring", str(scenario), "--out",
+                                   str(workdir / "pure.json")], TARGET_PURE_SECONDS, None),
+            "manage.py simulate_cycle": ([sys.executable, "manage.py", "simulate_cycle",
+                                          str(scenario), "--out", str(workdir / "result.json")],
+                                         TARGET_SECONDS, TARGET_MB),
+        }
+        medians = {}
+        for name, (command, _seconds, _mb) in commands.items():
+            walls, peaks = [], []
+            for run in range(1, args.runs + 1):
+                wall, peak = run_once(command, workdir)
+                walls.append(wall)
+                peaks.append(peak)
+                print(f"{name}, run {run}: {wall:.2f} s, {peak:.0f} MB")
+            medians[name] = statistics.median(walls), statistics.median(peaks)
+        same = (workdir / "pure.json").read_bytes() == (workdir / "result.json").read_bytes()
         size_mb = os.path.getsize(scenario) / 1e6
 
-    wall, peak = statistics.median(walls), statistics.median(peaks)
-    ok = wall < TARGET_SECONDS and peak < TARGET_MB
     print(f"scenario: {args.institutions} institutions, {args.districts} districts "
-          f"({size_mb:.1f} MB of JSON)")
-    print(f"median wall time {wall:.2f} s (target < {TARGET_SECONDS:.0f} s), "
-          f"median peak RSS {peak:.0f} MB (target < {TARGET_MB:.0f} MB): "
-          f"{'met' if ok else 'MISSED'}")
+          f"({size_mb:.1f} MB of JSON); both outputs identical: {same}")
+    ok = same
+    for name, (_command, seconds, mb) in commands.items():
+        wall, peak = medians[name]
+        met = wall < seconds and (mb is None or peak < mb)
+        ok = ok and met
+        limit = f"target < {seconds:g} s" + (f", < {mb:.0f} MB" if mb else "")
+        print(f"{name}: median wall time {wall:.2f} s, median peak RSS {peak:.0f} MB "
+              f"({limit}): {'met' if met else 'MISSED'}")
     return 0 if ok else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())

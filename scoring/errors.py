@@ -14,12 +14,16 @@ def quote(text: str) -> str:
     can be printed whatever the text holds (the scenario file's "one clear line")."""
     # json.dumps escapes the C0 controls; U+0085, U+2028 and U+2029 are line breaks for
     # str.splitlines() too, and a lone surrogate cannot be encoded to UTF-8 at all.
+    if not _ESCAPED.search(text):  # the usual identifier: nothing to escape (and fast)
+        return f'"{text}"'
     return _UNSAFE.sub(
         lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
     )
 
 
 _UNSAFE = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
+# What json.dumps(ensure_ascii=False) escapes, plus the line breaks and surrogates above.
+_ESCAPED = re.compile('["\\\\\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]')
 
 
 def show(value: object) -> str:

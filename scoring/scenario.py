@@ -7,6 +7,7 @@ stay exact.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -334,7 +335,7 @@ def _choice(entry: dict, name: str, values: type, default, prefix: str):
     value = entry.get(name, default)
     if value is None and default is None:
         return None
-    allowed = [v.value for v in values]
+    allowed = _values_of(values)
     if not isinstance(value, str) or value not in allowed:
         nullable = " or null" if default is None else ""
         raise ScenarioError(
@@ -342,6 +343,11 @@ def _choice(entry: dict, name: str, values: type, default, prefix: str):
             f"must be one of {', '.join(allowed)}{nullable}, got {show(value)}",
         )
     return values(value)
+
+
+@functools.cache
+def _values_of(values: type) -> tuple[str, ...]:
+    return tuple(v.value for v in values)
 
 
 def _panel_score(value: object, where: str) -> Decimal | None:

@@ -9,7 +9,9 @@ PROBE = """
 import importlib, pkgutil, sys
 sys.path.insert(0, sys.argv[1])
 import scoring
-names = [m.name for m in pkgutil.walk_packages(scoring.__path__, "scoring.")]
+# __main__ is the command line (python -m scoring): importing it runs it.
+names = [m.name for m in pkgutil.walk_packages(scoring.__path__, "scoring.")
+         if m.name != "scoring.__main__"]
 for name in names:
     importlib.import_module(name)
 print(len(names), sorted(m for m in sys.modules if m.split(".")[0] == "django"))
