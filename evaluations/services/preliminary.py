@@ -50,6 +50,7 @@ from ..models import (
     RankingRevision,
 )
 from ..selectors.preliminary import district_summary
+from .form_tokens import made_with_token
 from .stages import cycle_stage_close
 from .uploads import check_scan, scan_attach
 
@@ -199,8 +200,11 @@ def claim_review_save(*, participant: Participant, indicator: Indicator, verdict
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        claim, _created = ClaimReview.objects.select_for_update().get_or_create(
-            participant=locked, indicator=indicator)
+        # A first verdict is created with its values (one "created" entry in the trail); the
+        # participant's lock above serialises two first saves of the same claim.
+        claim = ClaimReview.objects.select_for_update().filter(
+            participant=locked, indicator=indicator).first() \
+            or ClaimReview(participant=locked, indicator=indicator)
         if claim.revision != revision:
             who = claim.updated_by or _("another reviewer")
             raise ReviewConflict(_(
@@ -354,18 +358,25 @@ def summary_document_number(district_review: DistrictReview, sequence: int) -> s
         "number": sequence}
 
 
-def summary_request(*, district_review: DistrictReview, actor: User) -> DistrictSummaryFile:
+def summary_request(*, district_review: DistrictReview, actor: User,
+                    form_token: str | None = None) -> DistrictSummaryFile:
     """Queue the PDF of the district's summary (Celery), with a new document number;
-    refused while the ranking cannot be submitted."""
+    refused while the ranking cannot be submitted. A second post of the same button
+    (``form_token``) returns the first request: no second PDF, no second number."""
     with transaction.atomic(), acting_as(actor):
         locked = require_editable(district_review)
+        earlier = made_with_token(DistrictSummaryFile, form_token,
+                                  district_review_id=locked.pk)
+        if earlier is not None:
+            return earlier
         problems = district_ranking_problems(locked)
         if problems:
             raise DomainError(" ".join(problems))
         sequence = locked.summaries.count() + 1
         summary = DistrictSummaryFile.objects.create(
             district_review=locked, digest=district_summary(locked).digest(),
-            document_number=summary_document_number(locked, sequence), requested_by=actor)
+            document_number=summary_document_number(locked, sequence), requested_by=actor,
+            form_token=form_token)
         from ..tasks import render_district_summary
 
         transaction.on_commit(lambda: render_district_summary.delay(summary_id=summary.pk))

@@ -74,4 +74,5 @@ register(InstitutionStatusChange,
 # The password never; the last login is the trail's own login entries; the joining date is the
 # creation entry's time.
 register(User, scope=user_scope, audience=Audience.INSTITUTION,
-         exclude=["password", "last_login", "date_joined", "first_name", "last_name"])
+         exclude=["password", "last_login", "date_joined", "first_name", "last_name",
+                  "is_superuser", "is_staff", "groups", "user_permissions"])
