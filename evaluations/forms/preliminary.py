@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import ClaimVerdict
@@ -97,44 +98,108 @@ class SiteVisitForm(forms.Form):
 # --- The ranking, the summary and the decisions on it (Art 10; R4) ---------------------------
 
 REASON_MAX_LENGTH = 2000
+# Besides its rows, the ranking form posts the CSRF token, the revision, the JSON, the
+# row_fields marker and the move pressed.
+RANKING_FIXED_FIELDS = 5
+
+
+def ranking_row_fields(participants: int) -> bool:
+    """Whether the ranking page names each row's reason and tie inputs for the page without
+    JavaScript: only while two fields a row stay under Django's cap on the fields of a body
+    (a larger district posts its JSON alone, and its reasons need the script)."""
+    cap = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return cap is None or 2 * participants + RANKING_FIXED_FIELDS <= cap
 
 
 class RankingForm(forms.Form):
-    """The whole ranking as the page posts it: ``order`` (every participant id, best first,
-    one hidden input per row so that the rows carry their own place), ``reason-<id>``,
-    ``tie-<id>``, the ``revision`` the page was loaded with, and for the page without
-    JavaScript the ``move`` button that was pressed (``"<id>:up"`` or ``"<id>:down"``)."""
+    """The whole ranking as the page posts it, in a number of fields that does not grow with
+    the district (Django refuses a body of more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``):
+    ``ranking``, one JSON object ``{"order": [ids, best first], "reasons": {id: text},
+    "ties": [ids]}`` that the page renders with its current state and the script rewrites
+    before it posts; the ``revision`` the page was loaded with; and for the page without
+    JavaScript the ``move`` button that was pressed (``"<id>:up"`` or ``"<id>:down"``).
+
+    Without JavaScript a district small enough also names its rows' inputs (``row_fields``
+    set, ``reason-<id>``, ``tie-<id>``): those then replace the JSON's reasons and ties, so
+    that what was typed is kept. A larger district's page posts only the JSON, the revision
+    and the move."""
 
     revision = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    order = forms.TypedMultipleChoiceField(coerce=int, widget=forms.MultipleHiddenInput)
+    ranking = forms.JSONField(widget=forms.HiddenInput)
     move = forms.RegexField(regex=r"^\d+:(up|down)$", required=False)
+    row_fields = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, participant_ids: list[int], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.participant_ids = list(participant_ids)
-        self.fields["order"].choices = [(pid, pid) for pid in self.participant_ids]
-        for pid in self.participant_ids:
-            self.fields[f"reason-{pid}"] = forms.CharField(
-                required=False, max_length=REASON_MAX_LENGTH, strip=True)
-            self.fields[f"tie-{pid}"] = forms.BooleanField(required=False)
+        if self.data.get("row_fields"):
+            for pid in self.participant_ids:
+                self.fields[f"reason-{pid}"] = forms.CharField(
+                    required=False, max_length=REASON_MAX_LENGTH, strip=True)
+                self.fields[f"tie-{pid}"] = forms.BooleanField(required=False)
 
-    def clean_order(self) -> list[int]:
-        order = self.cleaned_data["order"]
-        if len(order) != len(set(order)) or set(order) != set(self.participant_ids):
-            raise forms.ValidationError(_("The ranking must list every participant of the "
-                                          "district exactly once; reload the page."))
-        return order
+    def clean_ranking(self) -> dict:
+        value = self.cleaned_data["ranking"]
+        stale = forms.ValidationError(_("The ranking must list every participant of the "
+                                        "district exactly once; reload the page."))
+        if not isinstance(value, dict):
+            raise stale
+        order, reasons, ties = (value.get("order"), value.get("reasons") or {},
+                                value.get("ties") or [])
+        if (not isinstance(order, list) or not all(type(pid) is int for pid in order)
+                or len(order) != len(set(order)) or set(order) != set(self.participant_ids)):
+            raise stale
+        if (not isinstance(reasons, dict) or not isinstance(ties, list)
+                or not all(isinstance(text, str) for text in reasons.values())):
+            raise stale
+        known = {str(pid): pid for pid in self.participant_ids}
+        clean_reasons = {}
+        for key, text in reasons.items():
+            if key not in known:
+                raise stale
+            text = text.strip()
+            if len(text) > REASON_MAX_LENGTH:
+                raise forms.ValidationError(_(
+                    "A reason may have at most %(limit)d characters; the reason given for "
+                    "place %(place)d has %(length)d.") % {
+                    "limit": REASON_MAX_LENGTH, "place": order.index(known[key]) + 1,
+                    "length": len(text)})
+            clean_reasons[known[key]] = text
+        if not all(type(pid) is int and pid in known.values() for pid in ties):
+            raise stale
+        return {"order": order, "reasons": clean_reasons, "ties": set(ties)}
+
+    def clean(self):
+        cleaned = super().clean()
+        # Without JavaScript a reason too long is refused by its own field: name the place.
+        order = (cleaned.get("ranking") or {}).get("order") or self.participant_ids
+        for place, pid in enumerate(order, start=1):
+            if f"reason-{pid}" in self.errors:
+                raise forms.ValidationError(_(
+                    "A reason may have at most %(limit)d characters; shorten the reason "
+                    "given for place %(place)d.") % {"limit": REASON_MAX_LENGTH,
+                                                      "place": place})
+        return cleaned
 
     def reasons(self) -> dict[int, str]:
-        return {pid: self.cleaned_data.get(f"reason-{pid}") or ""
+        if self.cleaned_data.get("row_fields"):
+            return {pid: self.cleaned_data.get(f"reason-{pid}") or ""
+                    for pid in self.participant_ids}
+        return {pid: self.cleaned_data["ranking"]["reasons"].get(pid, "")
                 for pid in self.participant_ids}
 
     def tie_confirmed(self) -> set[int]:
-        return {pid for pid in self.participant_ids if self.cleaned_data.get(f"tie-{pid}")}
+        if self.cleaned_data.get("row_fields"):
+            return {pid for pid in self.participant_ids
+                    if self.cleaned_data.get(f"tie-{pid}")}
+        return set(self.cleaned_data["ranking"]["ties"])
+
+    def order(self) -> list[int]:
+        return list(self.cleaned_data["ranking"]["order"])
 
     def moved_order(self) -> list[int]:
         """The posted order with the pressed move applied (the page without JavaScript)."""
-        order = list(self.cleaned_data["order"])
+        order = self.order()
         raw = self.cleaned_data.get("move")
         if not raw:
             return order

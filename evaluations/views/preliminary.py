@@ -11,6 +11,7 @@ What the pages show is read in ``selectors.preliminary``; what they change is do
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ from ..forms.preliminary import (
     SiteVisitForm,
     SummaryScanForm,
 )
+    ranking_row_fields,
 from ..models import (
     ClaimReview,
     Cycle,
@@ -642,7 +644,11 @@ class RankingView(DistrictReviewMixin, TemplateView):
             indicator_count=Indicator.objects.filter(
                 category__cycle_id=review.cycle_id).count(),
             problems=services.district_ranking_problems(review), revision=revision,
-            group_labels={g.value: str(g.label) for g in PreliminaryGroup}, **extra)
+            group_labels={g.value: str(g.label) for g in PreliminaryGroup},
+            state=json.dumps({"order": order,
+                              "reasons": {pid: text for pid, text in reasons.items() if text},
+                              "ties": sorted(tie_confirmed)}, ensure_ascii=False),
+            row_fields=ranking_row_fields(len(participants)), **extra)
         return self.render_to_response(context, status=status)
 
     def post(self, request, *args, **kwargs):
@@ -654,7 +660,7 @@ class RankingView(DistrictReviewMixin, TemplateView):
             return redirect("evaluations:ranking", pk=review.pk)
         form = RankingForm(request.POST, participant_ids=[p.pk for p in participants])
         if not form.is_valid():
-            errors = [str(e) for field in ("order", "revision", "move")
+            errors = [str(e) for field in ("ranking", "revision", "move", "__all__")
                       for e in form.errors.get(field, [])]
             return self.page(order=saved_order(participants),
                              reasons={p.pk: p.rank_reason for p in participants},
@@ -665,7 +671,7 @@ class RankingView(DistrictReviewMixin, TemplateView):
                   "revision": form.cleaned_data["revision"]}
         if form.cleaned_data.get("move"):
             return self.page(order=form.moved_order(), unsaved=True, **posted)
-        order = form.cleaned_data["order"]
+        order = form.order()
         try:
             record = services.district_ranking_save(
                 district_review=review, order=order, reasons=posted["reasons"],

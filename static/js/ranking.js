@@ -1,7 +1,9 @@
 // The district's ranking (R4). Rows move with their arrow buttons, with Alt+ArrowUp /
 // Alt+ArrowDown while a row (or anything in it) has the focus, or by dragging their handle
-// (HTML5 drag and drop). Each row carries its own hidden "order" input, so the form posts the
-// order the rows are in. After every move the places are renumbered, the rows recoloured A/B/C
+// (HTML5 drag and drop). On submit the order, the reasons and the confirmed ties are written
+// into the one hidden "ranking" input as JSON and the rows' own inputs are left out, so the
+// form posts a handful of fields whatever the district's size (Django refuses a body of more
+// than DATA_UPLOAD_MAX_NUMBER_FIELDS). After every move the places are renumbered, the rows recoloured A/B/C
 // from the group sizes the server rendered (data-a/b/c), rows against the score order are
 // marked "moved", and the reason inputs that a written reason must fill are highlighted — the
 // same rules as scoring.out_of_score_order and scoring.unexplained_inversions.
@@ -188,7 +190,39 @@
     announce(row);
   });
 
-  form.addEventListener("submit", () => { dirty = false; });
+  // The entry list of a form is built after its submit event: disabled inputs are left out.
+  function writeState() {
+    const list = rows();
+    const reasons = {};
+    list.forEach((row) => {
+      const text = reasonOf(row);
+      if (text) reasons[row.dataset.pid] = text;
+    });
+    const ties = list.filter((row) => {
+      const box = row.querySelector("[data-tie]");
+      return box && box.checked;
+    }).map((row) => Number(row.dataset.pid));
+    form.querySelector("[data-ranking-state]").value = JSON.stringify({
+      order: list.map((row) => Number(row.dataset.pid)), reasons, ties,
+    });
+    form.querySelectorAll("[data-row-field]").forEach((input) => { input.disabled = true; });
+  }
+
+  form.addEventListener("submit", () => {
+    writeState();
+    dirty = false;
+  });
+  // Back to a page whose inputs were disabled by a submission (the browser's page cache).
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) enableRows();
+  });
+  function enableRows() {
+    form.querySelectorAll("[data-row-field]").forEach((input) => {
+      input.disabled = false;
+      input.readOnly = false;
+    });
+  }
+  enableRows();
   window.addEventListener("beforeunload", (event) => {
     if (!dirty) return;
     event.preventDefault();

@@ -3,6 +3,7 @@ ranking form's POST data, reading the ranking table back from a page, and the Ce
 part of the summary PDF (its rendering is ``services.summary_pdf``'s concern, tested with it)."""
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -30,14 +31,21 @@ def scored(review: DistrictReview, scores) -> list[Participant]:
 
 
 def ranking_data(order, *, revision: int, reasons: dict | None = None, ties=(),
-                 move: str | None = None) -> dict:
-    """The POST of the ranking form: the rows' hidden ``order`` inputs, reasons, confirmed
-    ties, the revision the page was loaded with and (without JavaScript) the move pressed."""
-    data: dict = {"revision": revision, "order": [str(pid) for pid in order]}
-    for pid in order:
-        data[f"reason-{pid}"] = (reasons or {}).get(pid, "")
-        if pid in ties:
-            data[f"tie-{pid}"] = "on"
+                 move: str | None = None, without_js: bool = False) -> dict:
+    """The POST of the ranking form: what the script writes into the one ``ranking`` JSON
+    field (order, reasons, confirmed ties), the revision the page was loaded with and (without
+    JavaScript) the move pressed. ``without_js`` posts, as a page without the script does,
+    the JSON as rendered together with each row's own reason and tie inputs."""
+    reasons = {pid: text for pid, text in (reasons or {}).items() if text}
+    data: dict = {"revision": revision, "ranking": json.dumps(
+        {"order": list(order), "reasons": {str(pid): text for pid, text in reasons.items()},
+         "ties": sorted(ties)})}
+    if without_js:
+        data["row_fields"] = "1"
+        for pid in order:
+            data[f"reason-{pid}"] = reasons.get(pid, "")
+            if pid in ties:
+                data[f"tie-{pid}"] = "on"
     if move:
         data["move"] = move
     return data

@@ -155,7 +155,8 @@ def test_move_buttons_without_javascript_reorder_the_page_without_saving(review,
     client = client_for(reviewer)
     order = [p.pk for p in ps]
     response = client.post(ranking_url(review), ranking_data(
-        order, revision=0, reasons={ps[2].pk: "已录入的理由"}, move=f"{ps[2].pk}:up"))
+        order, revision=0, reasons={ps[2].pk: "已录入的理由"}, move=f"{ps[2].pk}:up",
+        without_js=True))
     assert response.status_code == 200
     assert rows_of(response) == [(ps[0].pk, "A"), (ps[2].pk, "A"), (ps[1].pk, "B"),
                                  (ps[3].pk, "B")]
