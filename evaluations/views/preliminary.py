@@ -50,8 +50,8 @@ from ..forms.preliminary import (
     RankingForm,
     SiteVisitForm,
     SummaryScanForm,
-)
     ranking_row_fields,
+)
 from ..models import (
     ClaimReview,
     Cycle,
