@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After CSRF and messages: answers an upload stopped by evaluations.uploadlimits.
+    "evaluations.uploadlimits.UploadLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.AuditlogMiddleware",
@@ -238,6 +240,15 @@ EVIDENCE_MAX_SUBMISSION_BYTES = env.int("EVIDENCE_MAX_SUBMISSION_BYTES",
                                         default=1024 * 1024 * 1024)
 # Uploads above this are streamed to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every upload is counted while it streams and stopped past the per-file limit (plus a small
+# margin) or this total per request; the reverse proxy's limit (docker-compose.yml) sits
+# just above it. DATA_UPLOAD_MAX_MEMORY_SIZE below covers the non-file fields only.
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=200 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "evaluations.uploadlimits.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Reminders go to institutions that have not submitted this many days before the deadline.
 SELF_EVALUATION_REMINDER_DAYS = env.int("SELF_EVALUATION_REMINDER_DAYS", default=3)
