@@ -38,6 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .audit import scopes_bulk_create
 from .models import Cluster, District, Institution, User
+from .packages import package_problem
 from .validators import normalise_credit_code, validate_credit_code
 
 
@@ -139,8 +140,9 @@ class _Row:
 
 
 def _refusal(file: IO[bytes]) -> str | None:
-    """Reasons to refuse the file without opening it: its size, and content that is not a zip
-    container (an .xls, a CSV or a renamed text file)."""
+    """Reasons to refuse the file without opening it: its size, content that is not a zip
+    container (an .xls, a CSV or a renamed text file) and a package too large unpacked
+    (``institutions.packages``)."""
     size = _size(file)
     limit = settings.REGISTRY_IMPORT_MAX_BYTES
     if size > limit:
@@ -151,7 +153,9 @@ def _refusal(file: IO[bytes]) -> str | None:
     file.seek(0)
     if head != _ZIP_MAGIC:
         return _not_xlsx()
-    return None
+    # Before openpyxl: it holds every shared string in memory and reads every part.
+    return package_problem(file, name=_filename(file),
+                           max_unpacked=settings.REGISTRY_IMPORT_MAX_UNCOMPRESSED_BYTES)
 
 
 def _not_xlsx() -> str:

@@ -221,6 +221,18 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 
 # --- Registry ------------------------------------------------------------------------------
 REGISTRY_IMPORT_MAX_BYTES = env.int("REGISTRY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# The import reads every cell: what its workbook may unpack to (20,000 rows are ~15 MB).
+REGISTRY_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("REGISTRY_IMPORT_MAX_UNCOMPRESSED_BYTES",
+                                                 default=200 * 1024 * 1024)
+# Zip-based files (XLSX, DOCX) are refused before they are opened past these
+# (institutions.packages): archive bombs unpack to far more than they weigh. openpyxl holds
+# every shared string in memory, so a workbook's are limited by count and by size.
+OFFICE_MAX_ENTRIES = env.int("OFFICE_MAX_ENTRIES", default=10_000)
+OFFICE_MAX_UNCOMPRESSED_BYTES = env.int("OFFICE_MAX_UNCOMPRESSED_BYTES",
+                                        default=1024 * 1024 * 1024)
+XLSX_MAX_SHARED_STRINGS = env.int("XLSX_MAX_SHARED_STRINGS", default=1_000_000)
+XLSX_MAX_SHARED_STRINGS_BYTES = env.int("XLSX_MAX_SHARED_STRINGS_BYTES",
+                                        default=100 * 1024 * 1024)
 REGISTRY_PAGE_SIZE = 25
 
 LOGGING = {

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from institutions.exceptions import DomainError
 from institutions.models import User
+from institutions.packages import declared_entries, package_problem
 
 from ..enums import EvidenceType, ReportStatus
 from ..models.files import GeneratedPdf
@@ -40,6 +41,10 @@ def sniff_type(stream: IO[bytes]) -> str | None:
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return EvidenceType.PNG
     if head.startswith(_ZIP_MAGIC):
+        # Listing the entries of an archive bomb alone takes seconds: count them first.
+        entries = declared_entries(stream)
+        if entries is not None and entries > settings.OFFICE_MAX_ENTRIES:
+            return None
         try:
             with zipfile.ZipFile(stream) as package:
                 names = set(package.namelist())
@@ -98,6 +103,11 @@ def check_upload(upload: UploadedFile, *, accepted: list[str], max_bytes: int) -
                             "%(limit)s MB.") % {"name": upload.name,
                                                 "size": round(upload.size / 2**20, 1),
                                                 "limit": max_bytes // 2**20})
+    upload.file.seek(0)
+    if upload.file.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
+        problem = package_problem(upload.file, name=upload.name)
+        if problem:
+            raise DomainError(problem)
     kind = sniff_type(upload.file)
     if kind is None or kind not in accepted:
         names = "、".join(EvidenceType(k).label for k in accepted)
