@@ -113,7 +113,7 @@ _THROUGH_PARTICIPANT = ["participant__submission__cycle", "participant__submissi
 
 # Generated documents: who asked, the status and the stamped scan; the progress, the error
 # text and the digest are the generator's business.
-_GENERATED = ["progress", "error", "digest", "scan_size", "scan_kind"]
+_GENERATED = ["progress", "error", "digest", "scan_size", "scan_kind", "form_token"]
 
 register(PolicyVersion, scope=lambda v: Scope(), audience=Audience.CITY)
 register(Cycle, scope=lambda c: Scope(cycle=c.pk), audience=Audience.CITY)
@@ -163,17 +163,20 @@ register(DistrictSummaryFile, scope=lambda s: _review(s.district_review),
          audience=Audience.DISTRICT, exclude=_GENERATED,
          labels={"requested_by": _("requested by"), "scan_uploaded_by": _("scan uploaded by")})
 register(SiteVisit, scope=lambda v: _participant(v.participant), audience=Audience.DISTRICT,
+         exclude=["form_token"],
          name_related=_THROUGH_PARTICIPANT)
 register(SiteVisitFile, scope=lambda f: _participant(f.visit.participant),
          audience=Audience.DISTRICT, exclude=["sha256"])
 register(Rectification, scope=lambda r: _participant(r.participant),
-         audience=Audience.INSTITUTION, name_related=_THROUGH_PARTICIPANT)
+         audience=Audience.INSTITUTION, exclude=["form_token"],
+         name_related=_THROUGH_PARTICIPANT)
 register(RectificationAnswer, scope=lambda a: _participant(a.rectification.participant),
          audience=Audience.INSTITUTION, labels={"decided_by": _("decided by")},
          name_related=[f"rectification__{path}" for path in _THROUGH_PARTICIPANT])
 register(RectificationFile, scope=lambda f: _participant(f.answer.rectification.participant),
          audience=Audience.INSTITUTION, exclude=["sha256"])
 register(FraudReport, scope=lambda r: _participant(r.participant), audience=Audience.DISTRICT,
+         exclude=["form_token"],
          name_related=_THROUGH_PARTICIPANT)
 register(FraudEvidenceFile, scope=lambda f: _participant(f.report.participant),
          audience=Audience.DISTRICT, exclude=["sha256"])

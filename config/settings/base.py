@@ -33,6 +33,17 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite's default (deferred) transactions read first and take the write lock later, when
+    # another writer may hold it: the upgrade fails at once with "database is locked" and the
+    # page answers 500. IMMEDIATE takes the lock at BEGIN, so simultaneous saves wait their
+    # turn (up to the busy timeout) and the revision checks answer 409, as on PostgreSQL.
+    # WAL lets pages read while a save is written.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("DJANGO_SQLITE_BUSY_TIMEOUT", default=20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Applications --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..enums import FraudKind, FraudStatus, RectificationStatus
 from ..models import FraudReport, Rectification
 from ..services.findings import ATTACHMENT_TYPES
 from ..services.uploads import EXTENSIONS
-from .base import CrispyMixin, OptionalMultipleFileField, date_input
+from .base import CrispyMixin, FormTokenForm, OptionalMultipleFileField, date_input
 
 # A prefill for the credit record, stored as written: the record is a Chinese document kept
 # by the bureau, so its words must not depend on the language of whoever confirms it.
@@ -37,7 +37,7 @@ class FilesField(OptionalMultipleFileField):
         self.widget.attrs.update({"accept": ACCEPT, "class": "form-control"})
 
 
-class RectificationForm(_CrispyMixin, forms.Form):
+class RectificationForm(_CrispyMixin, FormTokenForm):
     problems = forms.CharField(
         label=_("Problems to rectify"), max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -91,7 +91,7 @@ class RectificationDecisionForm(_CrispyMixin, forms.Form):
         return self.cleaned_data["decision"] == self.ACCEPT
 
 
-class FraudReportForm(_CrispyMixin, forms.Form):
+class FraudReportForm(_CrispyMixin, FormTokenForm):
     kind = forms.ChoiceField(label=_("Finding"), choices=FraudKind.choices,
                              widget=forms.RadioSelect)
     description = forms.CharField(

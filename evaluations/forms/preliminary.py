@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import ClaimVerdict
 from ..models import ClaimReview, Indicator
-from .base import OptionalMultipleFileField
+from .base import FormTokenForm, OptionalMultipleFileField
 
 
 class ClaimReviewForm(forms.Form):
@@ -72,7 +72,7 @@ class ParticipantCommentForm(forms.Form):
     loaded = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
 
-class SiteVisitForm(forms.Form):
+class SiteVisitForm(FormTokenForm):
     """A site visit (实地考察): when, who went, what they found, photos or documents."""
 
     visited_on = forms.DateField(label=_("Date of the visit"),

@@ -35,6 +35,13 @@ def attachment_path(instance, filename: str) -> str:
     return private_path("attachments", filename)
 
 
+def form_token_field() -> models.CharField:
+    """The one-time token of the form that created the row: a second post of the same form (a
+    double click, a resent request) finds the row instead of making another."""
+    return models.CharField(_("form token"), max_length=64, null=True, blank=True,
+                            unique=True, editable=False)
+
+
 class Attachment(models.Model):
     """A file a user attached (a visit's photos, an answer's documents, fraud evidence)."""
 
@@ -77,6 +84,7 @@ class GeneratedPdf(models.Model):
     scan_uploaded_at = models.DateTimeField(_("scan uploaded at"), null=True, blank=True)
     scan_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                          null=True, blank=True, related_name="+")
+    form_token = form_token_field()
 
     class Meta:
         abstract = True

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import AnswerDecision, FraudKind, FraudStatus, RectificationStatus
 from .cycles import Cycle
-from .files import Attachment
+from .files import Attachment, form_token_field
 from .preliminary import Participant
 
 
@@ -25,6 +25,7 @@ class SiteVisit(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+", verbose_name=_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    form_token = form_token_field()
 
     class Meta:
         ordering = ["participant", "-visited_on", "-pk"]
@@ -59,6 +60,7 @@ class Rectification(models.Model):
                                   related_name="+", verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    form_token = form_token_field()
 
     class Meta:
         ordering = ["participant", "-issued_at", "-pk"]
@@ -130,6 +132,7 @@ class FraudReport(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     decision_reason = models.TextField(_("reason for the decision"), blank=True,
                                        editable=False)
+    form_token = form_token_field()
 
     class Meta:
         ordering = ["-reported_at", "-pk"]

@@ -43,6 +43,7 @@ from ..models import (
     SiteVisitFile,
 )
 from ..models.files import Attachment
+from .form_tokens import made_with_token
 from .preliminary import require_editable
 from .uploads import check_upload, store_file
 
@@ -99,16 +100,20 @@ def _district_users(participant: Participant):
 
 def site_visit_record(*, participant: Participant, visited_on: dt.date, visitors: str,
                       findings: str, uploads: Iterable[UploadedFile] = (),
-                      actor: User) -> SiteVisit:
-    """Record a site visit (实地考察) with its photos or documents."""
+                      actor: User, form_token: str | None = None) -> SiteVisit:
+    """Record a site visit (实地考察) with its photos or documents. A second post of the same
+    form (``form_token``) returns the visit the first one recorded."""
     visitors = _required(visitors, _("Say who went on the visit."))
     findings = _required(findings, _("Write down what the visit found."))
     if visited_on > timezone.localdate():
         raise DomainError(_("A visit cannot be recorded before it takes place."))
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
+        earlier = made_with_token(SiteVisit, form_token, participant_id=participant.pk)
+        if earlier is not None:
+            return earlier
         visit = SiteVisit(participant=participant, visited_on=visited_on, visitors=visitors,
-                          findings=findings, recorded_by=actor)
+                          findings=findings, recorded_by=actor, form_token=form_token)
         visit.full_clean()
         visit.save()
         _attach(SiteVisitFile, uploads, actor, visit=visit)
@@ -127,15 +132,19 @@ def rectification_set_status(*, rectification: Rectification, to_status: str) ->
 
 
 def rectification_issue(*, participant: Participant, problems: str, deadline: dt.date,
-                        actor: User) -> Rectification:
-    """Ask the institution to rectify ``problems`` by ``deadline``; it is notified."""
+                        actor: User, form_token: str | None = None) -> Rectification:
+    """Ask the institution to rectify ``problems`` by ``deadline``; it is notified. A second
+    post of the same form (``form_token``) returns the first notice and notifies no one."""
     problems = _required(problems, _("List the problems to rectify."))
     if deadline < timezone.localdate():
         raise DomainError(_("The deadline cannot be in the past."))
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
+        earlier = made_with_token(Rectification, form_token, participant_id=participant.pk)
+        if earlier is not None:
+            return earlier
         notice = Rectification(participant=participant, problems=problems, deadline=deadline,
-                               issued_by=actor)
+                               issued_by=actor, form_token=form_token)
         notice.full_clean()
         notice.save()
         subject = _("Rectification notice: answer by %(date)s") % {"date": deadline}
@@ -245,21 +254,26 @@ def fraud_report_set_status(*, report: FraudReport, to_status: str) -> None:
 
 
 def fraud_report_file(*, participant: Participant, kind: str, description: str,
-                      uploads: Iterable[UploadedFile] = (), actor: User) -> FraudReport:
-    """The district reports 虚报 or 虚构 (R8) with its evidence; the city decides."""
+                      uploads: Iterable[UploadedFile] = (), actor: User,
+                      form_token: str | None = None) -> FraudReport:
+    """The district reports 虚报 or 虚构 (R8) with its evidence; the city decides. A second
+    post of the same form (``form_token``) returns the first report and notifies no one."""
     if kind not in FraudKind.values:
         raise DomainError(_("Choose overstated or fabricated."))
     description = _required(description, _("Describe what was found."))
     with transaction.atomic(), acting_as(actor):
         locked = Participant.objects.select_for_update(of=("self",)).select_related(
             "cycle", "district_review").get(pk=participant.pk)
+        earlier = made_with_token(FraudReport, form_token, participant_id=locked.pk)
+        if earlier is not None:
+            return earlier
         if locked.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
             raise DomainError(_("The preliminary review is not open."))
         if locked.fraud_confirmed_at is not None:
             raise DomainError(_("A fraud finding against this institution is already "
                                 "confirmed."))
         report = FraudReport(participant=locked, kind=kind, description=description,
-                             reported_by=actor)
+                             reported_by=actor, form_token=form_token)
         report.full_clean()
         report.save()
         _attach(FraudEvidenceFile, uploads, actor, report=report)

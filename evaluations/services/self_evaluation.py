@@ -38,6 +38,7 @@ from ..models import (
     Submission,
     SubmissionVersion,
 )
+from .form_tokens import made_with_token
 from .stages import cycle_stage_close
 from .uploads import check_scan, check_upload, scan_attach, store_file
 
@@ -243,8 +244,10 @@ def submission_pledge(*, submission: Submission, actor: User) -> None:
         _start(locked)
 
 
-def report_request(*, submission: Submission, actor: User) -> ReportFile:
-    """Queue the PDF of the report and pledge (Celery); refused while data is missing."""
+def report_request(*, submission: Submission, actor: User,
+                   form_token: str | None = None) -> ReportFile:
+    """Queue the PDF of the report and pledge (Celery); refused while data is missing. A
+    second post of the same button (``form_token``) returns the first request."""
     if submission.pledge_accepted_at is None:
         raise DomainError(_("The pledge must be signed before the report is generated."))
     if submission_gaps(submission):
@@ -252,8 +255,11 @@ def report_request(*, submission: Submission, actor: User) -> ReportFile:
     digest = completeness.content_digest(submission_snapshot(submission))
     with transaction.atomic(), acting_as(actor):
         _require_editable(_locked(submission))
+        earlier = made_with_token(ReportFile, form_token, submission_id=submission.pk)
+        if earlier is not None:
+            return earlier
         report = ReportFile.objects.create(submission=submission, digest=digest,
-                                           requested_by=actor)
+                                           requested_by=actor, form_token=form_token)
         from ..tasks import render_self_evaluation_report
 
         transaction.on_commit(lambda: render_self_evaluation_report.delay(report_id=report.pk))

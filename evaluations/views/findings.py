@@ -206,7 +206,8 @@ class RectificationCreateView(ParticipantActionMixin, FormView):
         try:
             notice = services.rectification_issue(
                 participant=participant, problems=form.cleaned_data["problems"],
-                deadline=form.cleaned_data["deadline"], actor=self.request.user)
+                deadline=form.cleaned_data["deadline"], actor=self.request.user,
+                form_token=form.token)
         except DomainError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
@@ -354,7 +355,8 @@ class FraudReportCreateView(ParticipantActionMixin, FormView):
             report = services.fraud_report_file(
                 participant=participant, kind=form.cleaned_data["kind"],
                 description=form.cleaned_data["description"],
-                uploads=form.cleaned_data["files"], actor=self.request.user)
+                uploads=form.cleaned_data["files"], actor=self.request.user,
+                form_token=form.token)
         except DomainError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)

@@ -41,6 +41,7 @@ from ..enums import (
     SubmissionStatus,
 )
 from ..exporters.preliminary import district_summary_workbook
+from ..forms.base import FormTokenForm
 from ..forms.preliminary import (
     ClaimReviewForm,
     DistrictReviewAcceptForm,
@@ -537,7 +538,7 @@ class SiteVisitCreateView(ParticipantReviewMixin, TemplateView):
             visit = findings_services.site_visit_record(
                 participant=participant, visited_on=data["visited_on"],
                 visitors=data["visitors"], findings=data["findings"], uploads=data["files"],
-                actor=request.user)
+                actor=request.user, form_token=form.token)
         except DomainError as exc:
             # Files cannot be put back into a file input: the page asks for them again.
             return self.render_to_response(self.get_context_data(
@@ -741,7 +742,9 @@ class DistrictSummaryRequestView(DistrictReviewMixin, View):
     def post(self, request, *args, **kwargs):
         review = self.get_district_review()
         try:
-            summary = services.summary_request(district_review=review, actor=request.user)
+            summary = services.summary_request(
+                district_review=review, actor=request.user,
+                form_token=FormTokenForm.posted_token(request.POST))
         except DomainError as exc:
             messages.error(request, str(exc))
         else:

@@ -31,6 +31,7 @@ from reports.excel import xlsx_response
 from .. import completeness
 from ..enums import CycleStatus, EvidenceType, ReportStatus, SubmissionStatus
 from ..exporters.self_evaluation import progress_workbook
+from ..forms.base import FormTokenForm
 from ..forms.self_evaluation import (
     EvidenceUploadForm,
     IndicatorResponseForm,
@@ -229,8 +230,9 @@ class SubmissionIndicatorView(IndicatorMixin, TemplateView):
         editable, problem = can_change(request.user, submission)
         if not editable:
             return self.refused(form, response, problem, 422)
-        if not form.is_valid():  # every value is optional: only a broken revision gets here
-            return self.refused(form, response, _("The page is out of date; reload it."), 400)
+        if not form.is_valid():  # a value too long, or a broken revision
+            return self.refused(form, response, form.refusal(),
+                                400 if list(form.errors) == ["revision"] else 422)
         if form.unchanged(response):
             saved = response  # nothing new: no write, and this copy is up to date again
         else:
@@ -502,7 +504,8 @@ class ReportRequestView(SubmissionMixin, View):
     def post(self, request, *args, **kwargs):
         submission = self.get_submission()
         try:
-            services.report_request(submission=submission, actor=request.user)
+            services.report_request(submission=submission, actor=request.user,
+                                    form_token=FormTokenForm.posted_token(request.POST))
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect(reverse("evaluations:submission_submit", kwargs={"pk": submission.pk})
