@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from institutions.models import Cluster, District
@@ -93,6 +93,23 @@ class IndicatorResponseForm(forms.Form):
         for name, (key, year_key) in self._names.items():
             data.setdefault(key, {})[year_key] = self.cleaned_data.get(name) or ""
         return data
+
+    def refusal(self) -> str:
+        """Why the posted answer cannot be saved, naming the field: a value too long is not
+        an out-of-date page. Only a missing or broken revision is."""
+        for name, errors in self.errors.as_data().items():
+            if name == "revision" or name not in self.fields:
+                continue
+            if name == "self_score":
+                return gettext("The self-assessed score must be a number.")
+            error = errors[0]
+            if error.code == "max_length":
+                return gettext("%(field)s may have at most %(limit)s characters; it has "
+                               "%(length)s. Nothing was saved.") % {
+                    "field": self.fields[name].label, "limit": error.params["limit_value"],
+                    "length": error.params["show_value"]}
+            return " ".join(str(message) for message in error.messages)
+        return gettext("The page is out of date; reload it.")
 
     def unchanged(self, response: IndicatorResponse | None) -> bool:
         """True when the posted answer is what is stored (a save would change nothing)."""

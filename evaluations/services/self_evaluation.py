@@ -40,7 +40,7 @@ from ..models import (
 )
 from .form_tokens import made_with_token
 from .stages import cycle_stage_close
-from .uploads import check_scan, check_upload, scan_attach, store_file
+from .uploads import check_scan, check_upload, over_limit, scan_attach, store_file
 
 SUBMISSION_TRANSITIONS: dict[str, frozenset[str]] = {
     SubmissionStatus.NOT_STARTED: frozenset({SubmissionStatus.IN_PROGRESS,
@@ -165,9 +165,9 @@ def evidence_upload(*, submission: Submission, indicator: Indicator, upload: Upl
         used = submission_evidence_bytes(locked)
         quota = settings.EVIDENCE_MAX_SUBMISSION_BYTES
         if used + checked.size > quota:
-            raise DomainError(_("This file would bring the report's evidence to %(total)s MB; "
-                                "a report may hold at most %(limit)s MB.") % {
-                "total": round((used + checked.size) / 2**20, 1), "limit": quota // 2**20})
+            raise DomainError(_("This file would bring the report's evidence to %(size)s "
+                                "bytes, over the limit of %(limit)s MB (%(limit_bytes)s bytes) "
+                                "a report may hold.") % over_limit(used + checked.size, quota))
         response, _created = IndicatorResponse.objects.get_or_create(submission=locked,
                                                                      indicator=indicator)
         evidence = EvidenceFile(response=response, original_name=checked.name,

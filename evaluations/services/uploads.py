@@ -85,6 +85,12 @@ def sanitise_name(name: str, kind: str, limit: int = 120) -> str:
     return stem[: limit - len(extension)] + extension
 
 
+def over_limit(size: int, limit: int) -> dict[str, str]:
+    """A size over a limit, for a refusal: the size in bytes and the limit in MB and bytes,
+    so that a file one byte over never reads as the limit itself ("50.0 MB")."""
+    return {"size": f"{size:,}", "limit": f"{limit / 2**20:g}", "limit_bytes": f"{limit:,}"}
+
+
 @dataclass(frozen=True)
 class CheckedUpload:
     kind: str
@@ -99,10 +105,9 @@ def check_upload(upload: UploadedFile, *, accepted: list[str], max_bytes: int) -
     if upload.size == 0:
         raise DomainError(_("The file “%(name)s” is empty.") % {"name": upload.name})
     if upload.size > max_bytes:
-        raise DomainError(_("The file “%(name)s” is %(size)s MB; files may be at most "
-                            "%(limit)s MB.") % {"name": upload.name,
-                                                "size": round(upload.size / 2**20, 1),
-                                                "limit": max_bytes // 2**20})
+        raise DomainError(_("The file “%(name)s” has %(size)s bytes, over the limit of "
+                            "%(limit)s MB (%(limit_bytes)s bytes).")
+                          % {"name": upload.name, **over_limit(upload.size, max_bytes)})
     upload.file.seek(0)
     if upload.file.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
         problem = package_problem(upload.file, name=upload.name)

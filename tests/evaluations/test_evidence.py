@@ -65,7 +65,8 @@ def test_renamed_executable_with_pdf_name_is_refused_and_nothing_stored(
 def test_oversized_file_is_refused(submission, team, filer, settings, private_media):
     settings.EVIDENCE_MAX_FILE_BYTES = 2 * 2**20
     message = refused(submission, team, filer, "大文件.pdf", PDF + b"0" * (3 * 2**20))
-    assert message == "The file “大文件.pdf” is 3.0 MB; files may be at most 2 MB."
+    assert message == ("The file “大文件.pdf” has 3,145,803 bytes, over the limit of 2 MB "
+                       "(2,097,152 bytes).")
     assert (EvidenceFile.objects.count(), stored_files(private_media)) == (0, [])
 
 
@@ -82,8 +83,8 @@ def test_file_over_the_submission_quota_is_refused(submission, team, filer, sett
         evidence_upload(submission=submission, indicator=team, upload=upload(name, big),
                         actor=filer)
     message = refused(submission, team, filer, "三.pdf", PDF)
-    assert message == ("This file would bring the report's evidence to 2.0 MB; a report may "
-                       "hold at most 2 MB.")
+    assert message == ("This file would bring the report's evidence to 2,097,227 bytes, over "
+                       "the limit of 2 MB (2,097,152 bytes) a report may hold.")
     assert list(EvidenceFile.objects.values_list("original_name", flat=True)) == [
         "一.pdf", "二.pdf"]
     assert len(stored_files(private_media)) == 2
