@@ -1,7 +1,7 @@
 """The district's summary (Art 10) as printed cells: the columns the PDF and the Excel workbook
 share, and the workbook itself.
 
-``summary_cells`` turns one ``SummaryRow`` into the ten cells of the summary table, multi-line
+``summary_cells`` turns one ``SummaryRow`` into the eleven cells of the summary table, multi-line
 cells joined with newlines, so that the PDF (``services.summary_pdf``) and the workbook show
 the same thing. Text is whatever language is active: the services render the PDF in the site
 language, and the workbook is built in the language of the request that asks for it.
@@ -32,6 +32,7 @@ COLUMNS = (
     (gettext_lazy("Reason for the place"), 30),
     (gettext_lazy("Site visits"), 36),
     (gettext_lazy("Open rectifications"), 36),
+    (gettext_lazy("Fraud reports awaiting the city"), 30),
 )
 SCORE_COLUMN = 4  # 0-based: printed right-aligned, a number in Excel
 
@@ -65,7 +66,8 @@ def summary_cells(summary: DistrictSummary, row: SummaryRow) -> tuple:
         opinion = "\n".join([opinion, *lines] if opinion else lines)
     return (row.rank, row.credit_code, name, row.cluster, row.score,
             summary.group_label(row.group), opinion, row.reason.strip(),
-            "\n".join(row.visits), "\n".join(row.open_rectifications))
+            "\n".join(row.visits), "\n".join(row.open_rectifications),
+            "\n".join(row.pending_fraud_lines))
 
 
 def district_summary_workbook(summary: DistrictSummary, *,

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ from ..enums import (
     ClaimVerdict,
     CycleStatus,
     DistrictReviewStatus,
+    FraudKind,
     FraudStatus,
     PreliminaryGroup,
     RectificationStatus,
@@ -72,6 +74,14 @@ class SummaryRow:
     visits: tuple[str, ...]
     open_rectifications: tuple[str, ...]  # "deadline: problems" of each notice not closed
     fraud: bool
+    # (date, finding, description) of each fraud report still awaiting the city (R8); the
+    # finding as its code, so that the digest does not depend on the language
+    pending_fraud: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def pending_fraud_lines(self) -> list[str]:
+        return [f"{date} {FraudKind(kind).label}: {description}".strip()
+                for date, kind, description in self.pending_fraud]
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,12 @@ def district_summary(district_review: DistrictReview) -> DistrictSummary:
             status=RectificationStatus.CLOSED).order_by("deadline", "pk"):
         rectifications[notice.participant_id].append(
             f"{notice.deadline:%Y-%m-%d}: {notice.problems}")
+    pending_fraud: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for report in FraudReport.objects.filter(participant__district_review=district_review,
+                                             status=FraudStatus.REPORTED).order_by("pk"):
+        pending_fraud[report.participant_id].append(
+            (f"{timezone.localtime(report.reported_at):%Y-%m-%d}", report.kind,
+             report.description))
     sizes = district_split(len(ids),
                            district_review.cycle.policy_version.as_params().district_shares)
     rows = tuple(
@@ -123,11 +139,54 @@ def district_summary(district_review: DistrictReview) -> DistrictSummary:
                    opinion=p.comment, not_supported=tuple(not_supported[p.pk]),
                    reason=p.rank_reason, visits=tuple(visits[p.pk]),
                    open_rectifications=tuple(rectifications[p.pk]),
-                   fraud=p.fraud_confirmed_at is not None)
+                   fraud=p.fraud_confirmed_at is not None,
+                   pending_fraud=tuple(pending_fraud[p.pk]))
         for p in participants)
     return DistrictSummary(year=district_review.cycle.year,
                            district=district_review.district.name, n=len(ids),
                            sizes=(sizes.a, sizes.b, sizes.c), rows=rows)
+
+
+@dataclass(frozen=True)
+class SubmitWarning:
+    """Something still open in the district that the city will see in the summary: not a
+    reason to refuse the submission, but one to look at first."""
+
+    kind: str  # "fraud", "overdue", "answer"
+    institution: str
+    text: str
+    url: str
+
+
+def district_submit_warnings(district_review: DistrictReview) -> list[SubmitWarning]:
+    """What the submit page warns about (Art 10): fraud reports against the district's
+    institutions still awaiting the city's decision (R8), rectification notices past their
+    deadline without an answer, and answers the district has not checked yet."""
+    warnings = [
+        SubmitWarning(kind="fraud", institution=report.participant.institution.name,
+                      text=_("Fraud report (%(finding)s) of %(date)s awaits the city's "
+                             "decision.") % {
+                          "finding": report.get_kind_display(),
+                          "date": f"{timezone.localtime(report.reported_at):%Y-%m-%d}"},
+                      url=reverse("evaluations:fraud_detail", args=[report.pk]))
+        for report in FraudReport.objects.filter(
+            participant__district_review=district_review, status=FraudStatus.REPORTED)
+        .select_related("participant__institution").order_by("reported_at", "pk")]
+    notices = (Rectification.objects.filter(participant__district_review=district_review)
+               .filter(Q(status=RectificationStatus.OPEN, deadline__lt=timezone.localdate())
+                       | Q(status=RectificationStatus.ANSWERED))
+               .select_related("participant__institution").order_by("deadline", "pk"))
+    for notice in notices:
+        overdue = notice.status == RectificationStatus.OPEN
+        text = (_("Rectification notice overdue since %(deadline)s, not answered.")
+                if overdue else
+                _("Rectification answer not checked yet (deadline %(deadline)s)."))
+        warnings.append(SubmitWarning(
+            kind="overdue" if overdue else "answer",
+            institution=notice.participant.institution.name,
+            text=text % {"deadline": f"{notice.deadline:%Y-%m-%d}"},
+            url=reverse("evaluations:rectification_detail", args=[notice.pk])))
+    return warnings
 
 
 def _count_of(queryset: QuerySet) -> Coalesce:
