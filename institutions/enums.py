@@ -35,3 +35,9 @@ class Role(models.TextChoices):
 
 
 INSTITUTION_ROLES = frozenset({Role.INSTITUTION_FILER, Role.INSTITUTION_ADMIN})
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("outbox status", "Pending")
+    SENT = "sent", pgettext_lazy("outbox status", "Sent")
+    FAILED = "failed", pgettext_lazy("outbox status", "Failed")

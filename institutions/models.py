@@ -5,11 +5,19 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.models import RulesModelBase, RulesModelMixin
 
 from . import rules as perms
-from .enums import INSTITUTION_ROLES, ClusterGroup, DistrictKind, FilingStatus, Role
+from .enums import (
+    INSTITUTION_ROLES,
+    ClusterGroup,
+    DistrictKind,
+    FilingStatus,
+    OutboxStatus,
+    Role,
+)
 from .validators import validate_credit_code
 
 
@@ -174,6 +182,39 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutboxMessage(models.Model):
+    """A side effect of a committed action (a Celery task to queue: a PDF to render, e-mails
+    to send), written in the same transaction as the action so that a broker outage loses
+    nothing: ``institutions.services.outbox`` hands it to the broker after the commit and again,
+    with backoff, until the broker takes it.
+
+    Plumbing, not a user's write: it is not in the audit trail.
+    """
+
+    # The dotted name of the Celery task (``evaluations.tasks.render_self_evaluation_report``).
+    kind = models.CharField(_("kind"), max_length=120)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)  # the task's kwargs
+    # One row per side effect: the same effect queued twice is queued once.
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices,
+                              default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"],
+                                name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return self.dedupe_key
 
 
 class AuditScope(models.Model):

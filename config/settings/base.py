@@ -207,6 +207,34 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Nothing reads a task's return value (progress and outcome live in the database): without
+# this each send also subscribes to its result, and a down Redis held the request ~20 s there.
+CELERY_TASK_IGNORE_RESULT = True
+# A broker that is down answers within about two seconds: side effects go through the outbox
+# (institutions.services.outbox), which records the failure and tries again later, so a
+# request never waits for a broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1, "socket_timeout": 5,
+    # Connecting when a message is sent: one retry, not kombu's twenty.
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                     "interval_max": 0.5},
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0,
+                                    "interval_step": 0.2, "interval_max": 0.5}
+# A worker (not a request) started while the broker is down waits for it, for ever.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task is acknowledged when it has run, not when it starts: a worker killed mid-PDF leaves
+# the message to be delivered again (the tasks are idempotent), one message at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 
 def _beat_schedule() -> dict:
@@ -216,6 +244,16 @@ def _beat_schedule() -> dict:
         "self-evaluation-reminders": {
             "task": "evaluations.tasks.send_self_evaluation_reminders",
             "schedule": crontab(hour=8, minute=0),  # every morning, Asia/Shanghai
+        },
+        # The side effects the broker could not take when they were queued (the outbox).
+        "outbox-deliver": {
+            "task": "institutions.tasks.outbox_deliver_due",
+            "schedule": 60.0, "options": {"expires": 55},
+        },
+        # PDFs queued or being generated for too long (a lost message, a killed worker).
+        "documents-requeue-stale": {
+            "task": "evaluations.tasks.requeue_stale_documents",
+            "schedule": 60.0, "options": {"expires": 55},
         },
     }
 

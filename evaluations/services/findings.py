@@ -150,8 +150,7 @@ def rectification_issue(*, participant: Participant, problems: str, deadline: dt
         subject = _("Rectification notice: answer by %(date)s") % {"date": deadline}
         url = reverse("evaluations:rectification_detail", args=[notice.pk])
         users = _institution_users(participant)
-        transaction.on_commit(lambda: notify(users=users, subject=subject, body=problems,
-                                             url=url))
+        notify(users=users, subject=subject, body=problems, url=url)
     return notice
 
 
@@ -195,8 +194,7 @@ def rectification_answer(*, rectification: Rectification, text: str,
             "name": locked.participant.institution.name}
         url = reverse("evaluations:rectification_detail", args=[locked.pk])
         users = _district_users(locked.participant)
-        transaction.on_commit(lambda: notify(users=users, subject=subject, body=text,
-                                             url=url))
+        notify(users=users, subject=subject, body=text, url=url)
     rectification.status = locked.status
     return answer
 
@@ -240,8 +238,7 @@ def rectification_decide(*, answer: RectificationAnswer, accepted: bool, comment
                    % {"date": locked.deadline})
         url = reverse("evaluations:rectification_detail", args=[locked.pk])
         users = _institution_users(locked.participant)
-        transaction.on_commit(lambda: notify(users=users, subject=subject, body=comment,
-                                             url=url))
+        notify(users=users, subject=subject, body=comment, url=url)
     return answer
 
 
@@ -281,8 +278,7 @@ def fraud_report_file(*, participant: Participant, kind: str, description: str,
             "name": locked.institution.name}
         url = reverse("evaluations:fraud_detail", args=[report.pk])
         admins = User.objects.filter(role=Role.CITY_ADMIN, is_active=True)
-        transaction.on_commit(lambda: notify(users=admins, subject=subject, body=description,
-                                             url=url))
+        notify(users=admins, subject=subject, body=description, url=url)
     return report
 
 
@@ -330,6 +326,6 @@ def fraud_report_decide(*, report: FraudReport, confirm: bool, reason: str, acto
         users = list(_district_users(participant))
         if confirm:
             users += list(_institution_users(participant))
-        transaction.on_commit(lambda: notify(users=users, subject=subject, body=reason))
+        notify(users=users, subject=subject, body=reason)
     report.status = locked.status
     return locked

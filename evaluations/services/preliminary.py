@@ -360,7 +360,8 @@ def summary_document_number(district_review: DistrictReview, sequence: int) -> s
 
 def summary_request(*, district_review: DistrictReview, actor: User,
                     form_token: str | None = None) -> DistrictSummaryFile:
-    """Queue the PDF of the district's summary (Celery), with a new document number;
+    """Queue the PDF of the district's summary (through the outbox), numbered when it is
+    made (``summary_pdf.summary_number_assign``: a PDF never made takes no number);
     refused while the ranking cannot be submitted. A second post of the same button
     (``form_token``) returns the first request: no second PDF, no second number."""
     with transaction.atomic(), acting_as(actor):
@@ -372,14 +373,13 @@ def summary_request(*, district_review: DistrictReview, actor: User,
         problems = district_ranking_problems(locked)
         if problems:
             raise DomainError(" ".join(problems))
-        sequence = locked.summaries.count() + 1
         summary = DistrictSummaryFile.objects.create(
             district_review=locked, digest=district_summary(locked).digest(),
-            document_number=summary_document_number(locked, sequence), requested_by=actor,
+            document_number="", requested_by=actor,
             form_token=form_token)
-        from ..tasks import render_district_summary
+        from .document_queue import document_render_queue
 
-        transaction.on_commit(lambda: render_district_summary.delay(summary_id=summary.pk))
+        document_render_queue(document=summary)
     return summary
 
 
@@ -448,7 +448,7 @@ def district_review_submit(*, district_review: DistrictReview, actor: User) -> D
         subject = _("%(district)s submitted its preliminary review summary") % {
             "district": locked.district.name}
         url = reverse("evaluations:district_review_detail", args=[locked.pk])
-        transaction.on_commit(lambda: notify(users=_city_admins(), subject=subject, url=url))
+        notify(users=_city_admins(), subject=subject, url=url)
     district_review.status = locked.status
     return locked
 
@@ -472,8 +472,7 @@ def district_review_return(*, district_review: DistrictReview, reason: str,
         subject = _("The city returned the preliminary review summary of %(district)s") % {
             "district": locked.district.name}
         url = reverse("evaluations:ranking", args=[locked.pk])
-        transaction.on_commit(lambda: notify(users=_district_reviewers(locked),
-                                             subject=subject, body=reason, url=url))
+        notify(users=_district_reviewers(locked), subject=subject, body=reason, url=url)
     district_review.status = locked.status
     return locked
 
@@ -492,8 +491,7 @@ def district_review_accept(*, district_review: DistrictReview, actor: User) -> D
         subject = _("The city accepted the preliminary review summary of %(district)s") % {
             "district": locked.district.name}
         url = reverse("evaluations:ranking", args=[locked.pk])
-        transaction.on_commit(lambda: notify(users=_district_reviewers(locked),
-                                             subject=subject, url=url))
+        notify(users=_district_reviewers(locked), subject=subject, url=url)
     district_review.status = locked.status
     return locked
 

@@ -260,9 +260,9 @@ def report_request(*, submission: Submission, actor: User,
             return earlier
         report = ReportFile.objects.create(submission=submission, digest=digest,
                                            requested_by=actor, form_token=form_token)
-        from ..tasks import render_self_evaluation_report
+        from .document_queue import document_render_queue
 
-        transaction.on_commit(lambda: render_self_evaluation_report.delay(report_id=report.pk))
+        document_render_queue(document=report)
     return report
 
 
@@ -321,8 +321,8 @@ def submission_submit(*, submission: Submission, actor: User) -> SubmissionVersi
             % {"name": locked.institution.name, "number": number,
                "time": timezone.localtime(locked.submitted_at).strftime("%Y-%m-%d %H:%M"),
                "who": actor, "deadline": locked.deadline}
-        transaction.on_commit(lambda: notify(users=users, subject=subject, body=body,
-                                             url=reverse("evaluations:my_submission")))
+        # In the transaction: the receipt and its e-mail (the outbox) commit with the version.
+        notify(users=users, subject=subject, body=body, url=reverse("evaluations:my_submission"))
     submission.status = locked.status
     return version
 

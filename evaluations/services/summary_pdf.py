@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -17,9 +18,10 @@ from reports.pdf import render_pdf_in_chunks
 
 from ..enums import ReportStatus
 from ..exporters.preliminary import COLUMNS, summary_cells, summary_sizes_line, summary_title
-from ..models import DistrictSummaryFile
+from ..models import DistrictReview, DistrictSummaryFile
 from ..selectors.preliminary import DistrictSummary, district_summary
 from .documents import document_progress, document_render_start, document_set_status
+from .preliminary import summary_document_number
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
     if not document_render_start(document=summary, progress=5):
         return summary
     try:
+        summary_number_assign(summary=summary)
         content = district_summary(summary.district_review)
         pdf = summary_pdf(content, document_number=summary.document_number,
                           progress=lambda p: document_progress(document=summary, progress=p))
@@ -58,8 +61,33 @@ def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
     except Exception as exc:  # the page shows the failure; the user can try again
         logger.exception("rendering district summary %s failed", summary_id)
         summary.refresh_from_db()
-        document_set_status(document=summary, to_status=ReportStatus.FAILED, error=str(exc))
+        # No document was made with its number: the next summary takes it.
+        summary.document_number = ""
+        document_set_status(document=summary, to_status=ReportStatus.FAILED, error=str(exc),
+                            update_fields=("document_number",))
     return summary
+
+
+def summary_number_assign(*, summary: DistrictSummaryFile) -> str:
+    """Give ``summary`` its document number when its rendering starts, unless it has one (a
+    render started again after its worker died keeps it): the lowest number of its district
+    review that no other summary holds. A summary that was never made holds none (a failed
+    one gives its number back), so no number is lost to a PDF that does not exist."""
+    with transaction.atomic():
+        # Two summaries of one district rendered at once take their numbers in turn.
+        review = DistrictReview.objects.select_for_update().select_related(
+            "cycle", "district").get(pk=summary.district_review_id)
+        locked = DistrictSummaryFile.objects.select_for_update().get(pk=summary.pk)
+        if not locked.document_number:
+            held = set(DistrictSummaryFile.objects.filter(district_review=review)
+                       .exclude(pk=locked.pk).values_list("document_number", flat=True))
+            sequence = 1
+            while summary_document_number(review, sequence) in held:
+                sequence += 1
+            locked.document_number = summary_document_number(review, sequence)
+            locked.save(update_fields=["document_number"])
+    summary.document_number = locked.document_number
+    return summary.document_number
 
 
 def summary_pdf(content: DistrictSummary, *, document_number: str, progress=None,

@@ -744,14 +744,13 @@ class DistrictSummaryRequestView(DistrictReviewMixin, View):
     def post(self, request, *args, **kwargs):
         review = self.get_district_review()
         try:
-            summary = services.summary_request(
+            services.summary_request(
                 district_review=review, actor=request.user,
                 form_token=FormTokenForm.posted_token(request.POST))
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("The summary %(number)s is being generated.")
-                             % {"number": summary.document_number})
+            messages.success(request, _("Requested; the summary PDF is queued for generation."))
         return redirect(reverse("evaluations:district_summary", kwargs={"pk": review.pk})
                         + "#pdf")
 

@@ -310,6 +310,7 @@ def test_fraud_report_confirmed_makes_the_finding_and_a_credit_record(
         participant, reviewer, users, django_capture_on_commit_callbacks):
     filed = report(participant, reviewer, kind=FraudKind.FABRICATED,
                    description="虚构合作项目两项")
+    Notification.objects.all().delete()  # the filing's own, to the city (tested above)
     with django_capture_on_commit_callbacks(execute=True):
         decided = services.fraud_report_decide(
             report=filed, confirm=True, reason="审计证据确凿", person_name="张三",
