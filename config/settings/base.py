@@ -33,6 +33,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep a connection across requests (opening one costs more than most pages' queries), and
+# check it before reuse so that a restarted database server costs one retry, not an error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite's default (deferred) transactions read first and take the write lock later, when
     # another writer may hold it: the upgrade fails at once with "database is locked" and the
@@ -141,6 +145,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# With a cache configured (DJANGO_CACHE_URL, e.g. redis://127.0.0.1:6379/1) sessions are read
+# from it and written through to the database; without one, from the database alone.
+if env("DJANGO_CACHE_URL", default=""):
+    CACHES = {"default": env.cache("DJANGO_CACHE_URL")}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

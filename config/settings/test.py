@@ -13,3 +13,6 @@ MEDIA_ROOT = BASE_DIR / ".test_media"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
+# Each test opens and closes its own connections (live_server threads included), so that the
+# test database can always be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
