@@ -165,8 +165,14 @@ def policy_data():
     return make
 
 
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return ("tests/browser/" in item.nodeid.replace("\\", "/")
+            or bool(marker and marker.kwargs.get("transaction")))
+
+
 def pytest_collection_modifyitems(items):
-    """Browser tests last: they are transactional, and the database they leave behind is
-    flushed (serialized rollback restores data at the start of the next such test, not after
-    the last one), so no ordinary test may run after them."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+    """Transactional tests last (the browser tests and the races between requests): the
+    database they leave behind is flushed (serialized rollback restores data at the start of
+    the next such test, not after the last one), so no ordinary test may run after them."""
+    items.sort(key=_flushes_the_database)

@@ -290,3 +290,61 @@ def test_site_visit_posted_twice_at_once_records_one_visit(participant, reviewer
     responses = race(post(client, url, data), post(client, url, data))
     assert statuses(responses) == [302, 302]
     assert SiteVisit.objects.filter(participant=participant).count() == 1
+
+
+# --- Creates with a uniqueness rule (a year, a date, a credit code, a user name) --------------
+
+@pytest.fixture
+def two_city_admins(users):
+    return logged_in(users["city_admin"]), logged_in(UserFactory(username="city2",
+                                                                 role=Role.CITY_ADMIN))
+
+
+def one_made_one_told(responses, field: str) -> None:
+    """One post made the row (a redirect to it); the other shows its form again with an
+    error on ``field``, the value that is now taken."""
+    assert statuses(responses) == [200, 302]
+    refused = next(r for r in responses if r.status_code == 200)
+    assert list(refused.context["form"].errors) == [field]
+
+
+def test_cycle_created_twice_at_once_makes_one_cycle(two_city_admins, default_policy):
+    from evaluations.models import Cycle
+
+    url = reverse("evaluations:cycle_create")
+    responses = race(*(post(client, url, {"year": 2031}) for client in two_city_admins))
+    one_made_one_told(responses, "__all__")
+    assert Cycle.objects.filter(year=2031).count() == 1
+
+
+def test_policy_version_created_twice_at_once_makes_one_version(two_city_admins,
+                                                                default_policy, policy_data):
+    from evaluations.models import PolicyVersion
+
+    url = reverse("evaluations:policy_create")
+    responses = race(*(post(client, url, policy_data()) for client in two_city_admins))
+    one_made_one_told(responses, "effective_date")
+    assert PolicyVersion.objects.filter(effective_date=dt.date(2026, 7, 1)).count() == 1
+
+
+def test_institution_registered_twice_at_once_makes_one_institution(two_city_admins,
+                                                                    institution_data):
+    from institutions.models import Institution
+    from tests.conftest import VALID_CODE
+
+    url = reverse("institutions:create")
+    responses = race(*(post(client, url, institution_data()) for client in two_city_admins))
+    one_made_one_told(responses, "credit_code")
+    assert Institution.objects.filter(credit_code=VALID_CODE).count() == 1
+
+
+def test_account_created_twice_at_once_makes_one_account(two_city_admins, gulou):
+    from institutions.models import User
+
+    url = reverse("institutions:account_create")
+    data = {"username": "gulou_wang", "full_name": "王审核", "email": "wang@example.cn",
+            "phone": "", "role": Role.DISTRICT_REVIEWER, "district": gulou.pk,
+            "institution": ""}
+    responses = race(*(post(client, url, data) for client in two_city_admins))
+    one_made_one_told(responses, "username")
+    assert User.objects.filter(username="gulou_wang").count() == 1

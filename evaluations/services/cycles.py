@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -24,6 +25,7 @@ from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
 from institutions.transitions import status_label, status_set
+from institutions.uniqueness import save_new
 
 from .. import indicator_template
 from ..enums import STAGES, CycleStatus
@@ -45,16 +47,22 @@ def cycle_create(*, year: int, actor: User | None,
                  stage_dates: dict[str, tuple[dt.date, dt.date]] | None = None) -> Cycle:
     """Create the cycle of evaluation year ``year`` (only one per year), pinned to the policy
     version in force today (R13), with the default indicator system copied in (Art 6)."""
+    taken = _("There is already an evaluation cycle for %(year)s.") % {"year": year}
     if Cycle.objects.filter(year=year).exists():
-        raise DomainError(_("There is already an evaluation cycle for %(year)s.")
-                          % {"year": year})
+        raise DomainError(taken)
     version = policy_version_in_force()
     if version is None:
         raise DomainError(_("No policy version is in force today; create one first."))
     with transaction.atomic(), acting_as(actor):
         cycle = Cycle(year=year, policy_version=version, created_by=actor)
-        cycle.full_clean()
-        cycle.save()
+        try:
+            # Checked again here: the same year may have been created since (a double click).
+            cycle.full_clean()
+            save_new(cycle)
+        except ValidationError as exc:
+            if "year" in exc.message_dict:
+                raise DomainError(taken) from exc
+            raise
         copy_indicator_template(cycle=cycle)
         for stage, (opens_on, closes_on) in (stage_dates or {}).items():
             cycle_stage_schedule(cycle=cycle, stage=stage, opens_on=opens_on,

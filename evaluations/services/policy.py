@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from institutions.audit import acting_as
 from institutions.exceptions import DomainError
 from institutions.models import User
+from institutions.uniqueness import save_new
 
 from ..models import PolicyVersion
 
@@ -18,7 +19,7 @@ def policy_version_create(*, actor: User | None, **fields: Any) -> PolicyVersion
     version = PolicyVersion(created_by=actor, **fields)
     version.full_clean()
     with transaction.atomic(), acting_as(actor):
-        version.save()
+        save_new(version)
     return version
 
 

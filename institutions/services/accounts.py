@@ -31,6 +31,7 @@ from ..exceptions import DomainError
 from ..models import District, Institution, User
 from ..rules import account_roles_creatable, can_change_account, is_city_admin
 from ..selectors import institution_admin_plan
+from ..uniqueness import save_new
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def account_create(*, actor: User, username: str, email: str, role: str, full_na
     user.set_unusable_password()
     user.full_clean()
     with transaction.atomic(), acting_as(actor):
-        user.save()
+        save_new(user)
         _mail_password_links([user], SET_PASSWORD_MAIL)
     return user
 

@@ -14,6 +14,7 @@ from ..enums import FilingStatus
 from ..exceptions import DomainError
 from ..models import Institution, InstitutionStatusChange, User
 from ..transitions import status_set
+from ..uniqueness import save_new
 from ..validators import normalise_credit_code
 
 # The filing-status machine (R2, R12), as data. Restoring a filing is allowed with a reason so
@@ -39,7 +40,7 @@ def institution_create(*, actor: User | None, **fields: Any) -> Institution:
     institution = Institution(**fields)
     institution.full_clean()
     with transaction.atomic(), acting_as(actor):
-        institution.save()
+        save_new(institution)
     return institution
 
 
