@@ -181,6 +181,29 @@ def test_notification_emails_sent_twice_are_sent_once(users):
     assert sorted(m.to[0] for m in mail.outbox) == ["city@example.cn", "gulou@example.cn"]
 
 
+class RedeliveringBackend(BaseEmailBackend):
+    """A mail server slow enough for the same task to be delivered again (to another worker)
+    while it sends: the second delivery runs during the first one's send."""
+
+    sent: list = []
+
+    def send_messages(self, messages):
+        type(self).sent.extend(messages)
+        if len(type(self).sent) == 1:
+            notification_emails_send(notification_ids=list(
+                Notification.objects.values_list("pk", flat=True)))
+        return len(messages)
+
+
+def test_notification_email_delivered_again_while_it_is_sent_goes_out_once(users, settings):
+    notify(users=[users["city_admin"]], subject="只发一次")
+    settings.EMAIL_BACKEND = "tests.test_outbox.RedeliveringBackend"
+    RedeliveringBackend.sent = []
+    assert notification_emails_send(notification_ids=list(
+        Notification.objects.values_list("pk", flat=True))) == 1
+    assert [m.subject for m in RedeliveringBackend.sent] == ["只发一次"]
+
+
 def test_notification_email_that_fails_is_not_marked_and_goes_out_on_the_retry(users,
                                                                                settings):
     notify(users=[users["city_admin"]], subject="重试")
