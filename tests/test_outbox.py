@@ -343,3 +343,27 @@ def test_summary_request_takes_no_number_and_the_render_gives_the_first_free_one
     DistrictSummaryFile.objects.filter(pk=second.pk).update(status=ReportStatus.RUNNING)
     second.refresh_from_db()
     assert summary_service.summary_number_assign(summary=second) == _number(review, 2)
+
+
+def test_summary_render_hit_by_a_transient_error_is_tried_again_not_failed(review, users,
+                                                                           monkeypatch):
+    from django.db import OperationalError
+
+    summary = preliminary.summary_request(district_review=review,
+                                          actor=users["district_reviewer"])
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(summary_service, "render_pdf_in_chunks", database_gone)
+        with pytest.raises(OperationalError):
+            summary_service.summary_render(summary_id=summary.pk)
+    summary.refresh_from_db()
+    assert (summary.status, summary.document_number) == (ReportStatus.RUNNING,
+                                                         _number(review, 1))
+    # The task's retry makes it, with the number it took.
+    evaluation_tasks.render_district_summary.apply(kwargs={"summary_id": summary.pk})
+    summary.refresh_from_db()
+    assert (summary.status, summary.document_number) == (ReportStatus.DONE,
+                                                         _number(review, 1))

@@ -38,6 +38,16 @@ RUNNING_STALE_AFTER = dt.timedelta(minutes=15)
 MAX_REQUEUES = 3
 
 
+def render_error_is_transient(exc: Exception) -> bool:
+    """A database, broker or connection error that passes, not the document's own failure:
+    the render task tries again (``config.celery_app.ROBUST``) and the document stays
+    "generating" meanwhile."""
+    # Only the tasks render documents, so Celery is loaded already.
+    from config.celery_app import TRANSIENT_ERRORS
+
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
 def _dedupe_prefix(document: GeneratedPdf) -> str:
     task, _arg = RENDER_TASKS[type(document)]
     return f"{task}:{document.pk}"

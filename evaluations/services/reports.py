@@ -12,6 +12,7 @@ from reports.pdf import render_pdf
 
 from ..enums import ReportStatus
 from ..models import Indicator, IndicatorResponse, ReportFile
+from .document_queue import render_error_is_transient
 from .documents import document_progress, document_render_start, document_set_status
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def report_render(*, report_id: int) -> ReportFile:
 
 def _report_render(*, report_id: int) -> ReportFile:
     """Render the report's PDF, updating its progress as it goes. A failure is recorded on
-    the report (the page shows it and offers to try again); it is not raised again."""
+    the report (the page shows it and offers to try again); it is not raised again, unless
+    it is transient (the database or broker away): the task then tries again."""
     report = ReportFile.objects.select_related("submission__institution__district",
                                                "submission__cycle", "requested_by",
                                                "submission__pledge_accepted_by").get(pk=report_id)
@@ -61,6 +63,8 @@ def _report_render(*, report_id: int) -> ReportFile:
         document_set_status(document=report, to_status=ReportStatus.DONE, progress=100,
                             update_fields=("file",))
     except Exception as exc:  # the page shows the failure; the user can try again
+        if render_error_is_transient(exc):
+            raise  # the task tries again later; the report stays "generating"
         logger.exception("rendering report %s failed", report_id)
         report.refresh_from_db(fields=["status"])
         document_set_status(document=report, to_status=ReportStatus.FAILED, error=str(exc))

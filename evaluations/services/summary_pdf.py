@@ -20,6 +20,7 @@ from ..enums import ReportStatus
 from ..exporters.preliminary import COLUMNS, summary_cells, summary_sizes_line, summary_title
 from ..models import DistrictReview, DistrictSummaryFile
 from ..selectors.preliminary import DistrictSummary, district_summary
+from .document_queue import render_error_is_transient
 from .documents import document_progress, document_render_start, document_set_status
 from .preliminary import summary_document_number
 
@@ -43,7 +44,8 @@ def summary_render(*, summary_id: int) -> DistrictSummaryFile:
 def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
     """Render the PDF of the summary of its district review as it is now and store it,
     updating the progress as each chunk is done. A failure is recorded on the summary (the
-    page shows it and offers to try again); it is not raised again."""
+    page shows it and offers to try again); it is not raised again, unless it is transient
+    (the database or broker away): the task then tries again."""
     summary = DistrictSummaryFile.objects.select_related(
         "district_review__cycle", "district_review__district").get(pk=summary_id)
     if not document_render_start(document=summary, progress=5):
@@ -59,6 +61,8 @@ def _summary_render(*, summary_id: int) -> DistrictSummaryFile:
         document_set_status(document=summary, to_status=ReportStatus.DONE, progress=100,
                             update_fields=("file",))
     except Exception as exc:  # the page shows the failure; the user can try again
+        if render_error_is_transient(exc):
+            raise  # the task tries again later; the summary stays "generating"
         logger.exception("rendering district summary %s failed", summary_id)
         summary.refresh_from_db()
         # No document was made with its number: the next summary takes it.
