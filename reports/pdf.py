@@ -22,7 +22,11 @@ from django.template.loader import render_to_string
 
 STYLESHEET = settings.BASE_DIR / "static" / "css" / "report-pdf.css"
 
-Rendered = tuple[bytes, int]  # a document's PDF and its number of pages
+# A document's PDF, its number of pages and the anchors (ids) laid out on its last page.
+Rendered = tuple[bytes, int, frozenset[str]]
+# The id a chunked template gives each row (``row_offset`` plus its place in the chunk), so
+# that the rows on a chunk's last page can be found.
+ROW_ANCHOR = "row-"
 DOCUMENT_TIMEOUT = 600  # seconds for one chunk, whatever the load
 
 
@@ -47,44 +51,92 @@ def render_pdf_in_chunks(template: str, context: dict, rows: Sequence, *, chunk_
     """The PDF of ``template`` for all of ``rows``, rendered ``chunk_size`` rows at a time.
 
     Each chunk is a document of its own: ``template`` gets ``context`` plus ``rows`` (the
-    chunk), ``first_chunk`` and ``last_chunk`` (to print a heading once and a closing block
-    once). Up to ``workers`` processes render the chunks; the parts are merged in order.
+    chunk), ``row_offset`` (the index of its first row), ``first_chunk`` and ``last_chunk``
+    (to print a heading once and a closing block once). Up to ``workers`` processes render
+    the chunks; the parts are merged in order.
+
+    A chunk starts on a new page, so the last one, which carries the closing block (the
+    signatures), would start a page even when the table left room on the page before. When
+    the template gives each row the id ``row-<index>`` (``ROW_ANCHOR``), the rows that the
+    chunk before it left on its last page are rendered again at the start of the last chunk
+    and that page is dropped: the closing block follows the table where it ends.
+
     A chunk cannot know on which page it starts, so the stylesheet prints no page counter:
     ``page_numbers_template``, rendered with ``pages`` (a range of page numbers) and ``total``
     and styled by the same stylesheet, makes one page per page number, laid over the merged
     pages. ``progress`` gets a percentage after each chunk.
     """
-    chunks = [rows[start:start + chunk_size] for start in range(0, len(rows), chunk_size)]
-    chunks = chunks or [rows[:0]]
+    starts = list(range(0, len(rows), chunk_size)) or [0]
     css = str(stylesheet)
-    jobs = [(render_to_string(template, {**context, "rows": chunk, "first_chunk": k == 0,
-                                         "last_chunk": k == len(chunks) - 1}), css)
-            for k, chunk in enumerate(chunks)]
+
+    def job(start: int, end: int, *, first: bool, last: bool) -> tuple[str, str]:
+        return (render_to_string(template, {**context, "rows": rows[start:end],
+                                            "row_offset": start, "first_chunk": first,
+                                            "last_chunk": last}), css)
+
     with _renderer(workers, css) as render:
+        head = [job(start, start + chunk_size, first=k == 0, last=False)
+                for k, start in enumerate(starts[:-1])]
         parts = []
-        for done, part in enumerate(render(jobs), start=1):
+        for done, part in enumerate(render(head), start=1):
             parts.append(part)
             if progress:
-                progress(5 + 85 * done // len(jobs))
-        total = sum(pages for _pdf, pages in parts)
+                progress(5 + 85 * done // len(starts))
+        last_start, with_heading = starts[-1], len(starts) == 1
+        if parts:
+            carried = _rows_on_last_page(parts[-1][2], starts[-2], last_start)
+            if carried is not None:
+                pdf, pages, _anchors = parts.pop()
+                if carried > starts[-2]:  # the chunk keeps its pages but the last
+                    parts.append((_first_pages(pdf, pages - 1), pages - 1, frozenset()))
+                else:  # the whole chunk was on one page: it goes over entirely
+                    with_heading = len(starts) == 2
+                last_start = carried
+        parts.extend(render([job(last_start, len(rows), first=with_heading, last=True)]))
+        if progress:
+            progress(90)
+        total = sum(pages for _pdf, pages, _anchors in parts)
         # The numbering pages are cheap but many: they are shared out like the chunks.
         share = math.ceil(total / max(workers, 1))
-        numbers = [pdf for pdf, _pages in render([
+        numbers = [pdf for pdf, _pages, _anchors in render([
             (render_to_string(page_numbers_template, {
                 "pages": range(first, min(first + share, total + 1)), "total": total}), css)
             for first in range(1, total + 1, share)])]
-    return merge_pdfs([pdf for pdf, _pages in parts], overlays=numbers)
+    return merge_pdfs([pdf for pdf, _pages, _anchors in parts], overlays=numbers)
+
+
+def _rows_on_last_page(anchors: frozenset[str], start: int, end: int) -> int | None:
+    """The index of the first of rows ``start``…``end`` laid out on a chunk's last page (from
+    the ids of that page), or None when the template gives its rows no ids."""
+    indexes = []
+    for anchor in anchors:
+        if anchor.startswith(ROW_ANCHOR) and anchor[len(ROW_ANCHOR):].isdigit():
+            index = int(anchor[len(ROW_ANCHOR):])
+            if start <= index < end:
+                indexes.append(index)
+    return min(indexes) if indexes else None
+
+
+def _first_pages(pdf: bytes, count: int) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(pdf)), pages=(0, count))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def _html_to_pdf(job: tuple[str, str]) -> Rendered:
-    """One document, from its HTML and the path of its stylesheet: its PDF and its number of
-    pages."""
+    """One document, from its HTML and the path of its stylesheet: its PDF, its number of
+    pages and the anchors of its last page."""
     from weasyprint import CSS, HTML
 
     html, stylesheet = job
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
         stylesheets=[CSS(filename=stylesheet)])
-    return document.write_pdf(), len(document.pages)
+    last = frozenset(document.pages[-1].anchors) if document.pages else frozenset()
+    return document.write_pdf(), len(document.pages), last
 
 
 # A line of text laid out and embedded: fontconfig, Pango and HarfBuzz set up with the fonts.

@@ -141,7 +141,9 @@ def test_chunks_keep_every_row_and_the_page_numbers_run_on(review, tmp_path, wor
     path = tmp_path / "summary.pdf"
     path.write_bytes(pdf)
     pages = _pages(path)
-    assert pages >= 3  # a page at least for each chunk
+    # The last chunk takes in the rows the chunk before it left on its last page (here all
+    # of that chunk): fewer pages than chunks.
+    assert pages >= 2
     flat = _flat(_text(path))
     for row in content.rows:
         assert flat.count(row.credit_code) == 1
