@@ -348,3 +348,19 @@ def test_account_created_twice_at_once_makes_one_account(two_city_admins, gulou)
     responses = race(*(post(client, url, data) for client in two_city_admins))
     one_made_one_told(responses, "username")
     assert User.objects.filter(username="gulou_wang").count() == 1
+
+
+def test_administrators_created_in_bulk_twice_at_once_makes_each_account_once(
+        two_city_admins, users, institution, other_institution):
+    from institutions.models import User
+    from institutions.services.accounts import admin_username
+
+    cycle = open_cycle(users["city_admin"])
+    institution.users.filter(role=Role.INSTITUTION_ADMIN).delete()
+    url = reverse("institutions:account_bulk_create")
+    responses = race(*(post(client, url, {"cycle": cycle.pk, "confirm": "on"})
+                       for client in two_city_admins))
+    assert statuses(responses) == [302, 302]
+    assert User.objects.filter(username=admin_username(institution)).count() == 1
+    assert User.objects.filter(role=Role.INSTITUTION_ADMIN,
+                               institution=institution).count() == 1

@@ -200,6 +200,12 @@ def institution_admins_bulk_create(*, actor: User,
         raise DomainError(_("Only the city administrator creates accounts in bulk."))
     result = BulkCreateResult()
     with transaction.atomic(), acting_as(actor):
+        # Two confirmations at once (a double click, two administrators) would plan the same
+        # accounts and the second would fail on their user names: the institutions' row locks
+        # make it plan once the first has committed, and skip what that one created.
+        list(Institution.objects.select_for_update().filter(
+            pk__in=[institution.pk for institution in institutions]).order_by("pk")
+            .values_list("pk", flat=True))
         # Planned again inside the transaction: the preview the user confirmed may be stale.
         plan = institution_admin_plan(institutions)
         result.without_email, result.with_admin = plan.without_email, plan.with_admin
