@@ -9,12 +9,21 @@ file passes the largest per-file limit by a small margin or the request passes
 written, which deletes its temporary file, and the request closes the files already
 received when its response is done.
 
+A worker killed in the middle of a request never closes its temporary file: the middleware
+deletes, at most every few minutes, upload temporary files nobody has written to for an hour
+(in the web process, whose temporary directory it is).
+
 It is installed for every request rather than view by view: Django's CSRF middleware reads
 the body before any view runs, so a per-view handler would need every upload view to be
 CSRF-exempt and re-protected by hand. ``UploadLimitMiddleware`` answers a stopped upload
 with the reason, as a message on the page the form was on.
 """
 from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,6 +35,29 @@ from django.utils.translation import gettext as _
 # Enough for a file a little over its limit to arrive whole (and be refused by its size),
 # small enough that nothing much beyond the limit is read.
 MARGIN_BYTES = 64 * 1024
+
+
+# An upload's temporary file is written to as it arrives and closed (deleted) when its
+# request ends: one untouched for this long belongs to a process that died.
+STALE_AFTER = dt.timedelta(hours=1)
+SWEEP_EVERY_SECONDS = 600
+_last_sweep = float("-inf")
+
+
+def stale_upload_files_remove(*, older_than: dt.timedelta = STALE_AFTER) -> int:
+    """Delete the temporary files of uploads left by a process that died mid-request (Django
+    names them ``tmp….upload…`` in ``FILE_UPLOAD_TEMP_DIR``); returns how many."""
+    directory = Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in directory.glob("tmp*.upload*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to delete
+            continue
+    return removed
 
 
 def file_limit_bytes() -> int:
@@ -101,6 +133,11 @@ class UploadLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        global _last_sweep
+        now = time.monotonic()
+        if now - _last_sweep > SWEEP_EVERY_SECONDS:
+            _last_sweep = now
+            stale_upload_files_remove()
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):

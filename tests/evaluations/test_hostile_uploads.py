@@ -3,6 +3,8 @@ not refused after the whole body arrived; its temporary file does not outlive th
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -119,3 +121,21 @@ def test_file_within_the_limit_still_arrives(submission, team, filer, client_for
     assert response.status_code == 302
     assert EvidenceFile.objects.get().size == len(PDF) + 3 * MB
     assert list(temp_dir.iterdir()) == []
+
+
+def test_temporary_files_left_by_a_killed_worker_are_deleted(client_for, filer, temp_dir,
+                                                             monkeypatch):
+    """A process killed mid-upload leaves its temporary file: the next request, once the
+    sweep is due, deletes the ones untouched for an hour and nothing else."""
+    from evaluations import uploadlimits
+
+    stale, fresh = temp_dir / "tmpa1b2c3.upload.pdf", temp_dir / "tmpd4e5f6.upload.pdf"
+    other = temp_dir / "report-draft.pdf"
+    for path in (stale, fresh, other):
+        path.write_bytes(b"x" * 1024)
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    monkeypatch.setattr(uploadlimits, "_last_sweep", float("-inf"))
+    client_for(filer).get("/")
+    assert sorted(path.name for path in temp_dir.iterdir()) == [other.name, fresh.name]
