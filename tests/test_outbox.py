@@ -367,3 +367,18 @@ def test_summary_render_hit_by_a_transient_error_is_tried_again_not_failed(revie
     summary.refresh_from_db()
     assert (summary.status, summary.document_number) == (ReportStatus.DONE,
                                                          _number(review, 1))
+
+
+def test_without_a_broker_a_failed_side_effect_goes_out_with_the_next_commit(
+        users, settings, django_capture_on_commit_callbacks):
+    """The embedded set-up runs tasks in-process and has no beat job."""
+    settings.EMAIL_BACKEND = "tests.test_outbox.RefusingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[users["city_admin"]], subject="邮件服务器停机时")
+    assert OutboxMessage.objects.get().status == OutboxStatus.PENDING
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())  # its retry is due
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[users["district_reviewer"]], subject="恢复后")
+    assert sorted(m.subject for m in mail.outbox) == ["恢复后", "邮件服务器停机时"]
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
