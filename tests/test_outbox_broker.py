@@ -162,6 +162,11 @@ def test_broker_outage_loses_nothing_and_delivers_each_side_effect_once(
     assert (report.status, bool(report.file), summary.status, summary.document_number) == (
         ReportStatus.DONE, True, ReportStatus.DONE, first_number)
     assert ReportFile.objects.exclude(pk__in=reports_before).count() == 1
+    # The boxes that kept polling now offer the PDFs, and stop polling.
+    box = reviewer.get(status_url).content.decode()
+    assert 'data-testid="summary-download"' in box and "hx-trigger" not in box
+    box = admin.get(reverse("evaluations:report_progress", args=[report.pk])).content.decode()
+    assert 'data-testid="report-download"' in box and "hx-trigger" not in box
     # One e-mail per notification of a user with an address, no more.
     expected = sorted((note.user.email, note.subject) for note in notes if note.user.email)
     assert len(expected) == 4  # the notice and the receipt, to the filer and the administrator
