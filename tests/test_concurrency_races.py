@@ -242,9 +242,10 @@ def test_fraud_confirmed_twice_at_once_makes_one_credit_record(participant, revi
             "person_role": "法定代表人", "irreversible": "on"}
     responses = race(post(logged_in(users["city_admin"]), url, data),
                      post(logged_in(second_admin), url, data))
-    assert statuses(responses) == [200, 302]
-    refused = next(r for r in responses if r.status_code == 200)
+    assert statuses(responses) == [302, 409]
+    refused = next(r for r in responses if r.status_code == 409)
     assert "This fraud report has already been decided." in refused.content.decode()
+    assert 'data-testid="credit-record"' in refused.content.decode()
     assert CreditRecord.objects.count() == 1
     assert FraudReport.objects.get(pk=report.pk).status == FraudStatus.CONFIRMED
 
@@ -258,7 +259,7 @@ def test_district_summary_accepted_and_returned_at_once_takes_one_decision(
     before = Notification.objects.filter(user=reviewer).count()
     responses = race(post(logged_in(users["city_admin"]), accept, {"confirm": "on"}),
                      post(logged_in(second_admin), send_back, {"reason": "排序理由不充分"}))
-    assert statuses(responses) == [302, 422]
+    assert statuses(responses) == [302, 409]
     decided = DistrictReview.objects.get(pk=review.pk)
     accepted = responses[0].status_code == 302
     assert decided.status == (DistrictReviewStatus.ACCEPTED if accepted

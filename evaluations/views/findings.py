@@ -414,6 +414,15 @@ class FraudDecideView(FraudReportMixin, View):
                     person_name=form.cleaned_data["person_name"],
                     person_role=form.cleaned_data["person_role"], actor=request.user)
             except DomainError as exc:
+                report.refresh_from_db(fields=["status", "decided_by", "decided_at",
+                                               "decision_reason"])
+                if report.status != FraudStatus.REPORTED:
+                    # Decided meanwhile (the other click, another administrator): the report
+                    # as it is now, with the reason, as a conflict.
+                    messages.error(request, str(exc))
+                    response = self.page()
+                    response.status_code = 409
+                    return response
                 form.add_error(None, str(exc))
             else:
                 if form.confirming:

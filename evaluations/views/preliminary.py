@@ -872,8 +872,14 @@ class DistrictReviewDecisionView(DistrictReviewDetailView):
     http_method_names = ["post"]
 
     def refused(self, message: str = "", **forms):
+        review = self.get_district_review()
+        review.refresh_from_db(fields=["status", "return_reason", "decided_at", "decided_by"])
+        # Decided meanwhile (the other click, another administrator): a conflict with the
+        # summary's state, shown as it is now, not a mistake in what was typed.
+        decided = review.status in (DistrictReviewStatus.ACCEPTED, DistrictReviewStatus.RETURNED)
+        status = 409 if decided else 422
         return self.render_to_response(self.get_context_data(error=message, **forms),
-                                       status=422)
+                                       status=status)
 
     def decided(self, message: str):
         messages.success(self.request, message)
