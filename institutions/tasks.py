@@ -19,5 +19,8 @@ def send_notification_emails(*, notification_ids: list[int]) -> int:
 
 @shared_task(**ROBUST)
 def outbox_deliver_due() -> int:
-    """Beat, every minute: hand the outbox rows the broker could not take to it again."""
-    return outbox.outbox_deliver().sent
+    """Beat, every minute: hand the outbox rows the broker could not take to it again, and
+    forget the rows sent long ago."""
+    sent = outbox.outbox_deliver().sent
+    outbox.outbox_purge()
+    return sent

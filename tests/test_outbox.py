@@ -382,3 +382,15 @@ def test_without_a_broker_a_failed_side_effect_goes_out_with_the_next_commit(
         notify(users=[users["district_reviewer"]], subject="恢复后")
     assert sorted(m.subject for m in mail.outbox) == ["恢复后", "邮件服务器停机时"]
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {OutboxStatus.SENT}
+
+
+def test_outbox_forgets_rows_sent_a_month_ago_and_keeps_the_rest(db):
+    now = timezone.now()
+    old = _row("demo:old", status=OutboxStatus.SENT, sent_at=now - dt.timedelta(days=31))
+    recent = _row("demo:recent", status=OutboxStatus.SENT, sent_at=now - dt.timedelta(days=29))
+    failed = _row("demo:failed", status=OutboxStatus.FAILED, attempts=outbox.MAX_ATTEMPTS)
+    pending = _row("demo:pending", next_attempt_at=now + dt.timedelta(minutes=5))
+    assert outbox.outbox_purge(now=now) == 1
+    assert sorted(OutboxMessage.objects.values_list("pk", flat=True)) == sorted(
+        [recent.pk, failed.pk, pending.pk])
+    assert not OutboxMessage.objects.filter(pk=old.pk).exists()

@@ -42,6 +42,8 @@ LEASE = dt.timedelta(minutes=2)
 BATCH = 200
 # Rows tried again after a commit when there is no broker (and so no beat job).
 PIGGYBACK = 5
+# Sent rows are kept this long (to see what went out when), then deleted by the beat job.
+KEEP_SENT = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,15 @@ def outbox_deliver(*, ids: Iterable[int] | None = None, limit: int = BATCH) -> D
             last_error="")
         sent += 1
     return DeliveryResult(sent=sent, failed=failed)
+
+
+def outbox_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the rows sent more than ``KEEP_SENT`` ago (the failed ones stay, for an
+    administrator to see); returns how many."""
+    cutoff = (now or timezone.now()) - KEEP_SENT
+    deleted, _by_model = OutboxMessage.objects.filter(status=OutboxStatus.SENT,
+                                                      sent_at__lt=cutoff).delete()
+    return deleted
 
 
 def _hand_over(message: OutboxMessage) -> None:
