@@ -352,7 +352,7 @@ def test_account_created_twice_at_once_makes_one_account(two_city_admins, gulou)
 
 
 def test_administrators_created_in_bulk_twice_at_once_makes_each_account_once(
-        two_city_admins, users, institution, other_institution):
+        two_city_admins, users, default_policy, institution, other_institution):
     from institutions.models import User
     from institutions.services.accounts import admin_username
 
