@@ -446,3 +446,16 @@ def test_r4_group_sizes_are_enforced_at_submission(n, users, default_policy, pri
     assert (f'data-testid="r4-sizes" data-n="{n}" data-a="{a}" data-b="{b}" data-c="{c}"'
             in ranking_page.content.decode())
     assert summary_groups(client.get(summary_url(review))) == expected
+
+
+def test_reason_too_long_says_so_and_where(review, reviewer, client_for):
+    ps = scored(review, [90, 80, 70, 60])
+    order = [ps[1].pk, ps[0].pk, ps[2].pk, ps[3].pk]
+    for without_js in (False, True):
+        response = client_for(reviewer).post(ranking_url(review), ranking_data(
+            order, revision=0, reasons={ps[1].pk: "研" * 2001}, without_js=without_js))
+        assert response.status_code == 400
+        error = response.content.decode().split('data-testid="ranking-error"')[1] \
+            .split("</div>")[0]
+        assert "排序理由最多 2000 个字" in error and "第 1 名" in error
+        assert review.participants.filter(rank__isnull=False).count() == 0
