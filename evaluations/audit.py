@@ -143,7 +143,8 @@ register(ReportFile, scope=lambda r: _submission(r.submission), audience=Audienc
          exclude=_GENERATED, labels={"requested_by": _("requested by"),
                                      "scan_uploaded_by": _("scan uploaded by")},
          name_related=["submission__cycle", "submission__institution"])
-register(Extension, scope=lambda e: _submission(e.submission), audience=Audience.INSTITUTION)
+register(Extension, scope=lambda e: _submission(e.submission), audience=Audience.INSTITUTION,
+         exclude=["form_token"])
 
 # --- Stage 2 ------------------------------------------------------------------------------
 # The ranking's revision counter and time are the saved ranking's own entry.

@@ -156,3 +156,19 @@ def test_summary_pdf_requested_twice_queues_one_pdf(cycle, reviewer, gulou, clie
     url = reverse("evaluations:district_summary_request", args=[review.pk])
     post_twice(client, url, {"form_token": token_of(page)})
     assert DistrictSummaryFile.objects.filter(district_review=review).count() == 1
+
+
+def test_extension_posted_twice_grants_one_extension(users, default_policy, institution,
+                                                     client_for):
+    cycle = open_cycle(users["city_admin"])
+    submission = cycle.submissions.get(institution=institution)
+    client = client_for(users["city_admin"])
+    url = reverse("evaluations:cycle_extension", args=[cycle.year, submission.pk])
+    new_deadline = submission.deadline + dt.timedelta(days=7)
+    first, second = post_twice(client, url, {"new_deadline": new_deadline.isoformat(),
+                                             "reason": "疫情封控", "form_token":
+                                             token_of(client.get(url))})
+    # The second is not told that the deadline must be later than the one it just set.
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert list(submission.extensions.values_list("new_deadline", flat=True)) == [
+        new_deadline]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import STAGES, CycleStatus
 from ..models import CycleStage
-from .base import CrispyMixin, date_input
+from .base import CrispyMixin, FormTokenForm, date_input
 
 
 class CycleCreateForm(CrispyMixin, forms.Form):
@@ -104,7 +104,7 @@ class CycleTransitionForm(ConfirmForm):
     field_order = ["to_status", "confirm"]
 
 
-class ExtensionForm(CrispyMixin, forms.Form):
+class ExtensionForm(CrispyMixin, FormTokenForm):
     new_deadline = forms.DateField(label=_("New deadline"), widget=date_input())
     reason = forms.CharField(label=_("Reason"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}))

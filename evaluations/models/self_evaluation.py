@@ -10,7 +10,13 @@ from institutions.models import Institution
 
 from ..enums import EvidenceType, SubmissionStatus
 from .cycles import Cycle
-from .files import GeneratedPdf, private_path, report_path, scan_path  # noqa: F401 (migrations)
+from .files import (  # noqa: F401 (migrations)
+    GeneratedPdf,
+    form_token_field,
+    private_path,
+    report_path,
+    scan_path,
+)
 from .indicators import Indicator
 
 
@@ -172,6 +178,7 @@ class Extension(models.Model):
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("granted by"))
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    form_token = form_token_field()
 
     class Meta:
         ordering = ["submission", "granted_at"]

@@ -358,13 +358,17 @@ def submission_withdraw(*, submission: Submission, actor: User) -> None:
 
 
 def extension_grant(*, submission: Submission, new_deadline: dt.date, reason: str,
-                    actor: User) -> Extension:
-    """The city gives one institution a later deadline, with a recorded reason."""
+                    actor: User, form_token: str | None = None) -> Extension:
+    """The city gives one institution a later deadline, with a recorded reason. A second post
+    of the same form (``form_token``) returns the extension the first one granted."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("A reason is required for an extension."))
     with transaction.atomic(), acting_as(actor):
         locked = _locked(submission)
+        earlier = made_with_token(Extension, form_token, submission_id=locked.pk)
+        if earlier is not None:
+            return earlier
         if locked.cycle.status != CycleStatus.SELF_EVALUATION:
             raise DomainError(_("Extensions can only be granted while self-evaluation is "
                                 "open."))
@@ -374,7 +378,8 @@ def extension_grant(*, submission: Submission, new_deadline: dt.date, reason: st
             raise DomainError(_("The new deadline must be later than %(date)s.")
                               % {"date": max(locked.deadline, timezone.localdate())})
         extension = Extension.objects.create(submission=locked, new_deadline=new_deadline,
-                                             reason=reason, granted_by=actor)
+                                             reason=reason, granted_by=actor,
+                                             form_token=form_token)
         locked.deadline = new_deadline
         locked.save(update_fields=["deadline", "updated_at"])
     return extension

@@ -276,7 +276,7 @@ class ExtensionGrantView(CycleMixin, FormView):
         try:
             extension_grant(submission=submission, actor=self.request.user,
                             new_deadline=form.cleaned_data["new_deadline"],
-                            reason=form.cleaned_data["reason"])
+                            reason=form.cleaned_data["reason"], form_token=form.token)
         except DomainError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)
