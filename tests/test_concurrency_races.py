@@ -365,3 +365,43 @@ def test_administrators_created_in_bulk_twice_at_once_makes_each_account_once(
     assert User.objects.filter(username=admin_username(institution)).count() == 1
     assert User.objects.filter(role=Role.INSTITUTION_ADMIN,
                                institution=institution).count() == 1
+
+
+def test_fraud_report_posted_twice_at_once_files_one_report(participant, reviewer):
+    client = logged_in(reviewer)
+    url = reverse("evaluations:fraud_report_create", args=[participant.pk])
+    responses = race(*(post(client, url, {
+        "kind": FraudKind.OVERSTATED, "description": "研发费用虚报", "confirm": "on",
+        "files": [upload("审计底稿.pdf")], "form_token": "double-click-3"}) for _ in range(2)))
+    report = FraudReport.objects.get()
+    detail = reverse("evaluations:fraud_detail", args=[report.pk])
+    assert [(r.status_code, r["Location"]) for r in responses] == [(302, detail)] * 2
+    assert report.files.count() == 1
+
+
+def test_report_pdf_requested_twice_at_once_queues_one(users, default_policy, institution):
+    from evaluations.models import ReportFile
+    from evaluations.services.self_evaluation import submission_pledge
+    from tests.evaluations.self_evaluation_setup import fill
+
+    cycle = open_cycle(users["city_admin"])
+    submission = cycle.submissions.get(institution=institution)
+    fill(submission, users["institution_filer"])
+    submission_pledge(submission=submission, actor=users["institution_admin"])
+    client = logged_in(users["institution_filer"])
+    url = reverse("evaluations:report_request", args=[submission.pk])
+    responses = race(*(post(client, url, {"form_token": "double-click-4"}) for _ in range(2)))
+    assert statuses(responses) == [302, 302]
+    assert ReportFile.objects.filter(submission=submission).count() == 1
+
+
+def test_summary_pdf_requested_twice_at_once_queues_one(review, reviewer):
+    from evaluations.models import DistrictSummaryFile
+
+    scored(review, [90, 80])
+    rank_by_score(review, reviewer)
+    client = logged_in(reviewer)
+    url = reverse("evaluations:district_summary_request", args=[review.pk])
+    responses = race(*(post(client, url, {"form_token": "double-click-5"}) for _ in range(2)))
+    assert statuses(responses) == [302, 302]
+    assert DistrictSummaryFile.objects.filter(district_review=review).count() == 1
