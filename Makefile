@@ -71,7 +71,7 @@ DEMO_STORE := import os, django; os.environ.setdefault("DJANGO_SETTINGS_MODULE",
 demo-reset: $(STAMP)
 	@read -r db media <<< "$$($(PY) -c '$(DEMO_STORE)')"; \
 	if [ -n "$$db" ]; then \
-		echo "Deleting $$db $$media"; rm -rf "$$db" $$media; \
+		echo "Deleting $$db $$media"; rm -rf "$$db" "$$db-wal" "$$db-shm" $$media; \
 	else \
 		$(PY) manage.py flush --noinput && $(PY) manage.py migrate institutions zero --noinput -v 0; \
 	fi
@@ -83,4 +83,4 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles db.sqlite3 .test_media
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .test_media
