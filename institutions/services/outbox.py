@@ -83,12 +83,13 @@ def outbox_deliver_after_commit(*, ids: Iterable[int]) -> DeliveryResult:
     (its answer is already decided), whatever goes wrong.
 
     Without a broker (the embedded set-up) there is no beat job either: the rows that failed
-    before (a mail server that was down) and are due are tried again here, a few at a time."""
+    before (a mail server that was down) and are due are tried again here, a few at a time
+    (a row never tried has its own attempt after its own commit)."""
     ids = list(ids)
     try:
         result = outbox_deliver(ids=ids)
         if _runs_in_process():
-            again = outbox_deliver(limit=PIGGYBACK)
+            again = outbox_deliver(limit=PIGGYBACK, retries_only=True)
             result = DeliveryResult(sent=result.sent + again.sent,
                                     failed=result.failed + again.failed)
         return result
@@ -103,15 +104,19 @@ def _runs_in_process() -> bool:
     return bool(app.conf.task_always_eager)
 
 
-def outbox_deliver(*, ids: Iterable[int] | None = None, limit: int = BATCH) -> DeliveryResult:
-    """Hand the due pending rows (of ``ids``, or all) to the broker, oldest first. A row the
-    broker takes is marked sent; one it refuses is tried again after ``retry_delay`` (and
-    marked failed after ``MAX_ATTEMPTS``). The run stops at the first broker that cannot be
-    reached: the other rows would only wait for the same timeout."""
+def outbox_deliver(*, ids: Iterable[int] | None = None, limit: int = BATCH,
+                   retries_only: bool = False) -> DeliveryResult:
+    """Hand the due pending rows (of ``ids``, or all; with ``retries_only`` only those
+    tried before) to the broker, oldest first. A row the broker takes is marked sent; one it
+    refuses is tried again after ``retry_delay`` (and marked failed after ``MAX_ATTEMPTS``).
+    The run stops at the first broker that cannot be reached: the other rows would only wait
+    for the same timeout."""
     now = timezone.now()
     due = OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
     if ids is not None:
         due = due.filter(pk__in=list(ids))
+    if retries_only:
+        due = due.filter(attempts__gt=0)
     sent = failed = 0
     for pk in list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]):
         # Claim the row (a conditional update, so on every database): whoever moves its next
