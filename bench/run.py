@@ -1,6 +1,7 @@
 """`make bench`: every speed target the issues set, as medians of several runs.
 
-Each benchmark lives in its own module with a ``main()``; this runs them one after the other.
+Each benchmark lives in its own module with a ``main()``; this runs them one after the other,
+prints a verdict for every target and exits non-zero when one is missed.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 from bench import (  # noqa: E402
     bench_dashboard,
     bench_import,
+    bench_load,
     bench_preliminary,
     bench_self_evaluation,
     bench_simulate,
@@ -21,19 +23,29 @@ from bench import (  # noqa: E402
 
 
 def main() -> int:
-    print("== simulate_cycle: 20,000 institutions, 100 districts ==", flush=True)
-    status = bench_simulate.main([])
+    verdicts: list[tuple[str, bool]] = []
+    print("== python -m scoring / simulate_cycle: 20,000 institutions, 100 districts ==",
+          flush=True)
+    verdicts.append(("scenario runner (< 1 s pure, < 3 s and < 300 MB command)",
+                     bench_simulate.main([]) == 0))
     print("\n== registry import: 20,000-row workbook ==", flush=True)
-    bench_import.main()
+    verdicts.append(("registry import (< 20 s, < 300 MB)", bench_import.main().ok))
     print("\n== self-evaluation: 40 indicators, 200 files; report PDF ==", flush=True)
-    bench_self_evaluation.main()
+    bench_self_evaluation.main()  # figures only: the issue set no target for them
     print("\n== evidence upload: 200 MB ==", flush=True)
-    bench_upload.main()
+    verdicts.append(("evidence upload memory (< 30 MB)", bench_upload.main().ok))
     print("\n== city dashboard: 20,000 institutions ==", flush=True)
-    bench_dashboard.main()
+    verdicts.append(("city dashboard pages", bench_dashboard.main().ok))
     print("\n== preliminary review: a district of 2,000 ==", flush=True)
-    bench_preliminary.main()
-    return status or 0
+    verdicts.append(("district summary PDF of 2,000 rows (< 8 s, < 400 MB)",
+                     bench_preliminary.main().pdf_ok))
+    print("\n== load run: gunicorn, 2 workers, 8 clients ==", flush=True)
+    verdicts.append(("pages under load (>= 30 % of the trivial view, no error)",
+                     bench_load.main([]) == 0))
+    print("\n== verdicts ==")
+    for name, ok in verdicts:
+        print(f"{'met   ' if ok else 'MISSED'} {name}")
+    return 0 if all(ok for _name, ok in verdicts) else 1
 
 
 if __name__ == "__main__":

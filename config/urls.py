@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from institutions.views.audit import AuditLogExportView, AuditLogView
@@ -14,3 +16,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+
+def ping(request) -> HttpResponse:
+    """The trivial page of ``bench/bench_load.py``: it loads the session and the user, and
+    nothing else, so that a page's throughput can be told as a share of the server's."""
+    return HttpResponse("ok" if request.user.is_authenticated else "", content_type="text/plain")
+
+
+if settings.BENCH_VIEWS:  # only for the load run, never in the product
+    urlpatterns.append(path("ping/", ping, name="ping"))

@@ -38,3 +38,16 @@ def test_settings_keep_connections_with_health_checks_and_sessions_in_the_databa
 def test_settings_with_a_cache_read_sessions_from_it(url, backend):
     assert _settings(DJANGO_CACHE_URL=url, DJANGO_CONN_MAX_AGE="0") == [
         0, True, "django.contrib.sessions.backends.cached_db", backend]
+
+
+@pytest.mark.parametrize(("flag", "routed"), [("", False), ("1", True)])
+def test_settings_route_the_load_runs_trivial_page_only_when_asked(flag, routed):
+    probe = ("import django; django.setup(); from django.urls import NoReverseMatch, reverse\n"
+             "try:\n    print(reverse('ping'))\nexcept NoReverseMatch:\n    print('-')")
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local",
+             "DJANGO_BENCH_VIEWS": flag})
+    assert finished.stdout.strip() == ("/ping/" if routed else "-")

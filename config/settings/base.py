@@ -25,6 +25,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client in the audit
 # trail and for the login lockout; from anyone else the header is ignored, since a client can
 # write it. Empty: every request is taken from its socket address.
+# The load run's trivial page (bench/bench_load.py); off in the product.
+BENCH_VIEWS = env.bool("DJANGO_BENCH_VIEWS", default=False)
 TRUSTED_PROXIES = [ipaddress.ip_network(proxy, strict=False)
                    for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])]
 
@@ -224,7 +226,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # request never waits for a broker.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 1, "socket_timeout": 5,
+    # A Redis that accepts connections but does not answer (hung) costs a request 2 s once.
+    "socket_connect_timeout": 1, "socket_timeout": 2,
     # Connecting when a message is sent: one retry, not kombu's twenty.
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
 }
