@@ -4,7 +4,9 @@ often their task runs; PDFs left behind queued again, and a summary numbered onl
 made. The broker outage end to end is ``test_outbox_broker``."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,38 @@ def test_outbox_retries_each_time_later_and_gives_up_after_max_attempts(db, dead
 def test_outbox_stops_at_the_first_broker_that_cannot_be_reached(db, dead_broker):
     rows = [_row(f"demo:{n}") for n in range(3)]
     assert outbox.outbox_deliver() == outbox.DeliveryResult(sent=0, failed=1)
+    assert [OutboxMessage.objects.get(pk=r.pk).attempts for r in rows] == [1, 0, 0]
+
+
+@pytest.fixture
+def hung_broker():
+    """A Redis that accepts connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                held.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    with celery_broker(f"redis://127.0.0.1:{server.getsockname()[1]}/0") as app:
+        yield app
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_outbox_with_a_hung_broker_waits_one_short_timeout(db, hung_broker):
+    rows = [_row(f"demo:{n}") for n in range(3)]
+    started = time.monotonic()
+    assert outbox.outbox_deliver() == outbox.DeliveryResult(sent=0, failed=1)
+    assert time.monotonic() - started < 3  # one socket timeout (2 s), not one per row
     assert [OutboxMessage.objects.get(pk=r.pk).attempts for r in rows] == [1, 0, 0]
 
 
