@@ -173,6 +173,7 @@ register(Rectification, scope=lambda r: _participant(r.participant),
          name_related=_THROUGH_PARTICIPANT)
 register(RectificationAnswer, scope=lambda a: _participant(a.rectification.participant),
          audience=Audience.INSTITUTION, labels={"decided_by": _("decided by")},
+         exclude=["form_token"],
          name_related=[f"rectification__{path}" for path in _THROUGH_PARTICIPANT])
 register(RectificationFile, scope=lambda f: _participant(f.answer.rectification.participant),
          audience=Audience.INSTITUTION, exclude=["sha256"])

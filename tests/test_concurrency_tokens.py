@@ -172,3 +172,21 @@ def test_extension_posted_twice_grants_one_extension(users, default_policy, inst
     assert (first.status_code, second.status_code) == (302, 302)
     assert list(submission.extensions.values_list("new_deadline", flat=True)) == [
         new_deadline]
+
+
+def test_rectification_answer_posted_twice_sends_one_answer(participant, reviewer, users,
+                                                            client_for):
+    from evaluations.models import RectificationAnswer
+
+    notice = rectification_issue(participant=participant, problems="补充凭证",
+                                 deadline=timezone.localdate() + dt.timedelta(days=10),
+                                 actor=reviewer)
+    client = client_for(users["institution_filer"])
+    page = client.get(reverse("evaluations:rectification_detail", args=[notice.pk]))
+    url = reverse("evaluations:rectification_answer", args=[notice.pk])
+    responses = [client.post(url, {"text": "已补充2023年审计报告",
+                                   "files": [upload("审计报告.pdf")],
+                                   "form_token": token_of(page)}) for _ in range(2)]
+    # The second is not told that the answer is already with the district: it is that answer.
+    assert [r.status_code for r in responses] == [302, 302]
+    assert RectificationAnswer.objects.filter(rectification=notice).count() == 1

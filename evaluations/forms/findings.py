@@ -52,7 +52,7 @@ class RectificationForm(_CrispyMixin, FormTokenForm):
         self._helper()
 
 
-class RectificationAnswerForm(_CrispyMixin, forms.Form):
+class RectificationAnswerForm(_CrispyMixin, FormTokenForm):
     text = forms.CharField(label=_("What was rectified"), max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 6}))
     files = FilesField(

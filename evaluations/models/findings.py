@@ -93,6 +93,7 @@ class RectificationAnswer(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+", editable=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    form_token = form_token_field()
 
     class Meta:
         ordering = ["rectification", "answered_at", "pk"]

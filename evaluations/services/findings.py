@@ -174,17 +174,23 @@ def rectification_answer_problem(rectification: Rectification) -> str:
 
 
 def rectification_answer(*, rectification: Rectification, text: str,
-                         uploads: Iterable[UploadedFile] = (),
-                         actor: User) -> RectificationAnswer:
+                         uploads: Iterable[UploadedFile] = (), actor: User,
+                         form_token: str | None = None) -> RectificationAnswer:
     """The institution answers a rectification notice, with files, before its deadline; the
-    district is notified."""
+    district is notified. A second post of the same form (``form_token``) returns the first
+    answer instead of being told the answer is already with the district."""
     text = _required(text, _("Write the answer."))
     with transaction.atomic(), acting_as(actor):
         locked = _lock_notice(rectification)
+        earlier = made_with_token(RectificationAnswer, form_token, rectification_id=locked.pk)
+        if earlier is not None:
+            rectification.status = locked.status
+            return earlier
         problem = rectification_answer_problem(locked)
         if problem:
             raise DomainError(problem)
-        answer = RectificationAnswer(rectification=locked, text=text, answered_by=actor)
+        answer = RectificationAnswer(rectification=locked, text=text, answered_by=actor,
+                                     form_token=form_token)
         answer.full_clean()
         answer.save()
         _attach(RectificationFile, uploads, actor, answer=answer)

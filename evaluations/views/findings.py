@@ -260,7 +260,8 @@ class RectificationAnswerView(RectificationMixin, View):
             try:
                 services.rectification_answer(
                     rectification=rectification, text=form.cleaned_data["text"],
-                    uploads=form.cleaned_data["files"], actor=request.user)
+                    uploads=form.cleaned_data["files"], actor=request.user,
+                    form_token=form.token)
             except DomainError as exc:
                 form.add_error(None, str(exc))
             else:
