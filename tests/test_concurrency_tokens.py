@@ -190,3 +190,18 @@ def test_rectification_answer_posted_twice_sends_one_answer(participant, reviewe
     # The second is not told that the answer is already with the district: it is that answer.
     assert [r.status_code for r in responses] == [302, 302]
     assert RectificationAnswer.objects.filter(rectification=notice).count() == 1
+
+
+def test_evidence_uploaded_twice_is_stored_once(users, default_policy, institution,
+                                                client_for):
+    from evaluations.models import EvidenceFile, Indicator
+
+    cycle = open_cycle(users["city_admin"])
+    submission = cycle.submissions.get(institution=institution)
+    indicator = Indicator.objects.filter(category__cycle=cycle, evidence_required=True) \
+        .order_by("category__order", "order").first()
+    client = client_for(users["institution_filer"])
+    url = reverse("evaluations:evidence_upload", args=[submission.pk, indicator.pk])
+    for _ in range(2):
+        client.post(url, {"files": upload("研发费用明细.pdf")})
+    assert EvidenceFile.objects.filter(response__submission=submission).count() == 1

@@ -156,12 +156,20 @@ def submission_evidence_bytes(submission: Submission) -> int:
 def evidence_upload(*, submission: Submission, indicator: Indicator, upload: UploadedFile,
                     actor: User) -> EvidenceFile:
     """Attach an evidence file to an answer. The file streams from the temporary upload to
-    private storage; the answer's other data is untouched whatever happens to the file."""
+    private storage; the answer's other data is untouched whatever happens to the file. The
+    same file (name and content) uploaded again to the same answer (a double click, a file
+    chosen twice) is the file already there, not a second copy."""
     checked = check_upload(upload, accepted=list(indicator.evidence_types),
                            max_bytes=settings.EVIDENCE_MAX_FILE_BYTES)
     with transaction.atomic(), acting_as(actor):
         locked = _locked(submission)
         _require_editable(locked)
+        same = EvidenceFile.objects.filter(response__submission=locked,
+                                           response__indicator=indicator,
+                                           original_name=checked.name,
+                                           sha256=checked.sha256).first()
+        if same is not None:
+            return same
         used = submission_evidence_bytes(locked)
         quota = settings.EVIDENCE_MAX_SUBMISSION_BYTES
         if used + checked.size > quota:
