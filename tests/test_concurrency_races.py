@@ -405,3 +405,24 @@ def test_summary_pdf_requested_twice_at_once_queues_one(review, reviewer):
     responses = race(*(post(client, url, {"form_token": "double-click-5"}) for _ in range(2)))
     assert statuses(responses) == [302, 302]
     assert DistrictSummaryFile.objects.filter(district_review=review).count() == 1
+
+
+def test_district_summary_submitted_twice_at_once_submits_once(review, reviewer, colleague,
+                                                               users):
+    from django.contrib.messages import get_messages
+
+    scored(review, [90, 80])
+    rank_by_score(review, reviewer)
+    summary = generated_summary(review, reviewer)
+    summary_scan_upload(summary=summary, upload=upload("盖章.pdf"), actor=reviewer)
+    url = reverse("evaluations:district_review_submit", args=[review.pk])
+    summary_page = reverse("evaluations:district_summary", args=[review.pk])
+    responses = race(*(post(logged_in(user), url, {"confirm": "on"})
+                       for user in (reviewer, colleague)))
+    assert [(r.status_code, r["Location"]) for r in responses] == [(302, summary_page)] * 2
+    # The later click is told the summary is in, not shown an error.
+    assert sorted(m.level_tag for r in responses for m in get_messages(r.wsgi_request)) == [
+        "info", "success"]
+    assert DistrictReview.objects.get(pk=review.pk).status == DistrictReviewStatus.SUBMITTED
+    assert Notification.objects.filter(user=users["city_admin"], url=reverse(
+        "evaluations:district_review_detail", args=[review.pk])).count() == 1

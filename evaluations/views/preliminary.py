@@ -832,6 +832,11 @@ class DistrictReviewSubmitView(DistrictReviewMixin, View):
         try:
             services.district_review_submit(district_review=review, actor=request.user)
         except DomainError as exc:
+            review.refresh_from_db(fields=["status"])
+            if review.status == DistrictReviewStatus.SUBMITTED:
+                # The other click of a double click (or a colleague) got there first.
+                messages.info(request, _("The summary has already been submitted."))
+                return redirect(url)
             messages.error(request, str(exc))
             return redirect(url + "#submit")
         messages.success(request, _("The summary was submitted to the city bureau. The "
