@@ -20,7 +20,7 @@ def cell(sheet, value: Any, *, font: Font | None = None, alignment: Alignment | 
     """A cell of a write-only sheet: text stripped of what Excel cannot hold and never read as
     a formula (a name typed as "=…" must not run), local wall-clock times (Excel has no time
     zones), dates and ``number_format`` applied to decimals."""
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value).replace(tzinfo=None)
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
