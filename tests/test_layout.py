@@ -60,4 +60,4 @@ def test_each_stage_has_a_module_in_every_layer(part):
 def test_evaluations_root_holds_only_the_app_modules():
     assert sorted(p.name for p in EVALUATIONS.glob("*.py")) == [
         "__init__.py", "apps.py", "audit.py", "completeness.py", "enums.py",
-        "indicator_template.py", "rules.py", "tasks.py", "urls.py"]
+        "indicator_template.py", "rules.py", "tasks.py", "uploadlimits.py", "urls.py"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from auditlog.context import auditlog_value, set_actor
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from ..models import Cluster, District, Institution, InstitutionStatusChange, User
 from .registry import Audience, Scope, register, scopes_bulk_create
 
-__all__ = ["Audience", "Scope", "acting_as", "connect", "register", "scopes_bulk_create"]
+_acting: ContextVar = ContextVar("acting_as", default=None)
+
+__all__ = ["Audience", "Scope", "acting_as", "connect", "current_actor", "register",
+           "scopes_bulk_create"]
 
 
 @contextlib.contextmanager
@@ -37,11 +41,21 @@ def acting_as(actor) -> Iterator[None]:
         outer = auditlog_value.get()
     except LookupError:
         outer = None
-    with set_actor(actor, remote_addr=(outer or {}).get("remote_addr"),
-                   remote_port=(outer or {}).get("remote_port")):
-        yield
+    token = _acting.set(actor)
+    try:
+        with set_actor(actor, remote_addr=(outer or {}).get("remote_addr"),
+                       remote_port=(outer or {}).get("remote_port")):
+            yield
+    finally:
+        _acting.reset(token)
     if outer is not None:
         auditlog_value.set(outer)
+
+
+def current_actor():
+    """The actor of the enclosing ``acting_as`` block, None outside one (auditlog's own context
+    outlives its block, so it cannot tell)."""
+    return _acting.get()
 
 
 def user_scope(user: User) -> Scope:

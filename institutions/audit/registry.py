@@ -211,11 +211,15 @@ def bulk_created_record(instances: Sequence[models.Model]) -> list[LogEntry]:
 
     if not instances:
         return []
+    from . import current_actor
+
+    actor = current_actor()
     try:
-        context = auditlog_value.get()
+        # The request's address, kept by ``acting_as``; auditlog's context outlives its block,
+        # so it is read only inside one.
+        context = auditlog_value.get() if actor is not None else {}
     except LookupError:
         context = {}
-    actor = context.get("actor")
     content_type = ContentType.objects.get_for_model(type(instances[0]))
     entries = [LogEntry(
         content_type=content_type, object_pk=str(row.pk), object_id=row.pk,
