@@ -4,6 +4,7 @@ and that server itself."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -45,6 +46,12 @@ def celery_broker(url: str, *, result_backend: str | None = None):
     ``result_backend``), as in production, rather than run in-process."""
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url",
                                             "result_backend")}
+    # Celery reads CELERY_BROKER_URL (and CELERY_RESULT_BACKEND) from the environment before its
+    # configuration, and CI sets the first: the block's URL must win over it.
+    environment = {name: os.environ.get(name)
+                   for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")}
+    os.environ["CELERY_BROKER_URL"] = url
+    os.environ.pop("CELERY_RESULT_BACKEND", None)
     app.conf.update(task_always_eager=False, broker_url=url, result_backend=result_backend)
     _reset_connections()
     try:
@@ -52,6 +59,11 @@ def celery_broker(url: str, *, result_backend: str | None = None):
     finally:
         _reset_connections()
         app.conf.update(saved)
+        for name, value in environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager

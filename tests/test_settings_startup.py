@@ -22,9 +22,10 @@ PRODUCTION_ENV = {"DJANGO_SECRET_KEY": "".join(map(chr, range(ord("A"), ord("z")
 
 
 def _run(code: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """Run ``code`` in a new interpreter in the repository, with none of the DJANGO_ variables
-    of this process (the test run's settings module among them), plus ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    """Run ``code`` in a new interpreter in the repository, with none of the DJANGO_ or CELERY_
+    variables of this process (the test run's settings module among them, and CI's broker),
+    plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120)
 
