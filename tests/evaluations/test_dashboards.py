@@ -228,7 +228,8 @@ def test_district_dashboard_histogram_and_cut_lines_follow_score_order_until_ran
     response = client_for(users["district_reviewer"]).get(
         reverse("evaluations:district_dashboard", args=[gulou_review.pk]))
     assert response.context["score_chart"]["cuts"] == [
-        {"score": "80.00", "label": "优良组 | 合格组"}, {"score": "70.00", "label": "合格组 | 较差组"}]
+        {"score": "80.00", "label": "优良组 | 合格组"},
+        {"score": "70.00", "label": "合格组 | 较差组"}]
     assert 'id="score-chart-data"' in response.content.decode()
 
 
