@@ -1,9 +1,10 @@
 """The role-aware navigation of the base layout."""
 from __future__ import annotations
 
+import functools
 import re
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .enums import Role
@@ -44,11 +45,21 @@ _NAV = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_url(name: str, prefix: str) -> str:
+    return reverse(name)
+
+
+def _url(name: str) -> str:
+    """The link's URL, reversed once per process (and script prefix), not on every page."""
+    return _cached_url(name, get_script_prefix())
+
+
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": [], "role_label": ""}
-    links = [{"label": label, "url": reverse(name), "name": name, "active": False}
+    links = [{"label": label, "url": _url(name), "name": name, "active": False}
              for label, name, perm in _NAV if user.has_perm(perm)]
     best, best_length = None, 0
     for link in links:
@@ -68,9 +79,13 @@ def navigation(request) -> dict:
 
 
 def notifications(request) -> dict:
-    """The unread count of the navigation's bell: one query, for logged-in users only."""
+    """The unread count of the navigation's bell, for logged-in users only: read with the
+    session's user (``backends.AccountBackend``), or in one query for a user loaded
+    otherwise."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.filter(
-        user=user, read_at__isnull=True).count()}
+    count = getattr(user, "unread_notification_count", None)
+    if count is None:
+        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return {"unread_notifications": count}

@@ -60,4 +60,7 @@ def notification_mark_read(*, user: User, notification_id: int | None = None) ->
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    if getattr(user, "unread_notification_count", None):  # the bell of the page shown next
+        user.unread_notification_count = max(0, user.unread_notification_count - marked)
+    return marked

@@ -120,7 +120,9 @@ AUTHENTICATION_BACKENDS = [
     # Axes first so a locked-out client is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Password login and the session's user, with what every page shows of it in one query;
+    # permissions are the rules predicates only (institutions/backends.py).
+    "institutions.backends.AccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
