@@ -39,6 +39,14 @@ class Cycle(models.Model):
         """The two calendar years evaluated (R1)."""
         return (self.year - 2, self.year - 1)
 
+    def stage_of(self, status: str) -> CycleStage | None:
+        """The dates of one of its stages: from the stages prefetched with the cycle when they
+        were (the dashboards read them once for every question), else in one query."""
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("stages")
+        if prefetched is not None:
+            return next((stage for stage in prefetched if stage.stage == status), None)
+        return self.stages.filter(stage=status).first()
+
     @property
     def indicators_editable(self) -> bool:
         """The indicator system can change until self-evaluation opens (Art 8)."""

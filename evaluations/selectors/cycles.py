@@ -15,10 +15,22 @@ from ..models import (
 )
 
 
-def current_cycle() -> Cycle | None:
-    """The cycle the dashboards show: the latest one not yet final, else the latest."""
-    return (Cycle.objects.exclude(status=CycleStatus.FINAL).order_by("-year").first()
-            or Cycle.objects.order_by("-year").first())
+def open_cycles() -> list[Cycle]:
+    """Every cycle not yet final, oldest first, with its policy version and the dates of its
+    stages (``Cycle.stage_of``): two queries, whatever is asked of them after."""
+    return list(Cycle.objects.exclude(status=CycleStatus.FINAL)
+                .select_related("policy_version").prefetch_related("stages").order_by("year"))
+
+
+def current_cycle(opened: list[Cycle] | None = None) -> Cycle | None:
+    """The cycle the dashboards show: the latest one not yet final, else the latest, with
+    its stages. ``opened``: the page's ``open_cycles()`` when it has read them already."""
+    if opened is None:
+        latest = (Cycle.objects.exclude(status=CycleStatus.FINAL).prefetch_related("stages")
+                  .order_by("-year").first())
+    else:
+        latest = opened[-1] if opened else None
+    return latest or Cycle.objects.prefetch_related("stages").order_by("-year").first()
 
 
 @dataclass

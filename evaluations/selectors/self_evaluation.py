@@ -15,7 +15,6 @@ from .. import completeness
 from ..enums import STATUS_TONES, CycleStatus, SubmissionStatus
 from ..models import (
     Cycle,
-    CycleStage,
     Extension,
     Indicator,
     IndicatorResponse,
@@ -201,8 +200,7 @@ def progress_summary(user: User, cycle: Cycle | None) -> dict:
     row = ProgressRow(None, "", counts)
     return {"progress_cycle": cycle, "progress_total": row,
             "progress_statuses": status_columns(row),
-            "progress_stage": CycleStage.objects.filter(
-                cycle=cycle, stage=CycleStatus.SELF_EVALUATION).first()}
+            "progress_stage": cycle.stage_of(CycleStatus.SELF_EVALUATION)}
 
 
 def status_columns(row: ProgressRow) -> list[dict]:

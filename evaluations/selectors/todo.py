@@ -46,7 +46,7 @@ from ..services.self_evaluation import (
     submission_editable_problem,
     submission_submit_problems,
 )
-from .cycles import REVIEWED_STATUSES
+from .cycles import REVIEWED_STATUSES, open_cycles
 from .preliminary import review_progress
 from .scopes import (
     district_reviews_for_user,
@@ -82,16 +82,6 @@ def _url(name: str, *args, query: dict | None = None, anchor: str = "") -> str:
     return url + (f"#{anchor}" if anchor else "")
 
 
-def _open_cycles():
-    """Every cycle not yet final, with the dates of its stages: the one query the per-cycle
-    answers below need for the schedule."""
-    return (Cycle.objects.exclude(status=CycleStatus.FINAL).select_related("policy_version")
-            .prefetch_related(Prefetch("stages", queryset=CycleStage.objects.all()))
-            .order_by("year"))
-
-
-def _stage(cycle: Cycle, status: str) -> CycleStage | None:
-    return next((s for s in cycle.stages.all() if s.stage == status), None)
 
 
 # --- Institution (filer and administrator) ----------------------------------------------------
@@ -185,7 +175,7 @@ def district_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
     for progress in review_progress(reviews, today):
         review = progress.review
         year, district = review.cycle.year, review.district.name
-        deadline = getattr(_stage(review.cycle, CycleStatus.PRELIMINARY_REVIEW), "closes_on",
+        deadline = getattr(review.cycle.stage_of(CycleStatus.PRELIMINARY_REVIEW), "closes_on",
                            None)
         if review.status == DistrictReviewStatus.RETURNED:
             items.append(TodoItem(
@@ -233,12 +223,14 @@ def _summary_item(review: DistrictReview, deadline: dt.date | None) -> TodoItem:
 
 # --- City bureau (administrator and panel organiser) ---------------------------------------
 
-def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
+def city_todo(user: User, today: dt.date | None = None, *,
+              opened: list[Cycle] | None = None) -> list[TodoItem]:
     """What the city decides in each open cycle: district summaries submitted, fraud reports
     awaiting a decision, a stage ready to close (self-evaluation past its deadline, the
     preliminary review with every district accepted) and, once a stage is closed, the move
     to the next one. Each only for the one allowed to do it (the panel organiser decides none
-    of these; its own work comes with the panel review)."""
+    of these; its own work comes with the panel review). ``opened``: the page's
+    ``open_cycles()`` when it has read them already."""
     today = today or timezone.localdate()
     items: list[TodoItem] = []
     decides_reviews = user.has_perm("evaluations.decide_district_review")
@@ -246,17 +238,20 @@ def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
     manages = user.has_perm("evaluations.manage_cycle")
     if not (decides_reviews or decides_fraud or manages):
         return items
-    cycles = list(_open_cycles())
+    cycles = open_cycles() if opened is None else opened
     # Summaries and fraud reports belong to participants, who exist from the preliminary
     # review on: while every open cycle is in draft or self-evaluation there is none to read.
     reviewed = any(cycle.status in REVIEWED_STATUSES for cycle in cycles)
-    submitted: dict[int, list[DistrictReview]] = {}
+    # The summaries not accepted yet, in one query: those submitted are the city's to decide,
+    # and any of them keeps the stage from closing.
+    not_accepted: dict[int, list[DistrictReview]] | None = None
     if decides_reviews and reviewed:
+        not_accepted = {}
         for review in (district_reviews_for_user(user)
-                       .filter(cycle__status=CycleStatus.PRELIMINARY_REVIEW,
-                               status=DistrictReviewStatus.SUBMITTED)
+                       .filter(cycle__status=CycleStatus.PRELIMINARY_REVIEW)
+                       .exclude(status=DistrictReviewStatus.ACCEPTED)
                        .order_by("submitted_at", "pk")):
-            submitted.setdefault(review.cycle_id, []).append(review)
+            not_accepted.setdefault(review.cycle_id, []).append(review)
     fraud: dict[int, tuple[int, int]] = {}  # cycle id: (reports waiting, the first one)
     if decides_fraud and reviewed:
         fraud = {row["participant__cycle_id"]: (row["n"], row["first"]) for row in (
@@ -264,7 +259,10 @@ def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
             .exclude(participant__cycle__status=CycleStatus.FINAL).order_by()
             .values("participant__cycle_id").annotate(n=Count("pk"), first=Min("pk")))}
     for cycle in cycles:
-        for review in submitted.get(cycle.pk, []):
+        pending = None if not_accepted is None else not_accepted.get(cycle.pk, [])
+        for review in pending or []:
+            if review.status != DistrictReviewStatus.SUBMITTED:
+                continue
             items.append(TodoItem(
                 label=_("Decide the %(year)s preliminary review summary of %(district)s")
                 % {"year": cycle.year, "district": review.district.name},
@@ -279,12 +277,13 @@ def city_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
                 % {"year": cycle.year},
                 url=url, count=count, tone="danger"))
         if manages:
-            items.extend(_stage_items(cycle, today))
+            items.extend(_stage_items(cycle, today, not_accepted=pending))
     return items
 
 
-def _stage_items(cycle: Cycle, today: dt.date) -> list[TodoItem]:
-    stage = _stage(cycle, cycle.status)
+def _stage_items(cycle: Cycle, today: dt.date, *,
+                 not_accepted: list[DistrictReview] | None = None) -> list[TodoItem]:
+    stage = cycle.stage_of(cycle.status)
     if stage is None:
         return []
     year = cycle.year
@@ -298,7 +297,8 @@ def _stage_items(cycle: Cycle, today: dt.date) -> list[TodoItem]:
             % {"year": year, "stage": stage.get_stage_display(), "next": next_label},
             url=_url("cycle_detail", year), tone="primary",
             note=" ".join(cycle_transition_problems(cycle, transition.to)))]
-    if cycle.status == CycleStatus.SELF_EVALUATION \
+    # Before its closing date the stage cannot close whatever else holds: no query for it.
+    if cycle.status == CycleStatus.SELF_EVALUATION and today > stage.closes_on \
             and not self_evaluation_close_problems(cycle, today):
         return [TodoItem(
             label=_("Close the %(year)s self-evaluation: its deadline has passed")
@@ -306,7 +306,7 @@ def _stage_items(cycle: Cycle, today: dt.date) -> list[TodoItem]:
             url=_url("cycle_close_self_evaluation", year), deadline=stage.closes_on,
             tone="warning")]
     if cycle.status == CycleStatus.PRELIMINARY_REVIEW \
-            and not preliminary_review_close_problems(cycle):
+            and not preliminary_review_close_problems(cycle, not_accepted=not_accepted):
         return [TodoItem(
             label=_("Close the %(year)s preliminary review: every district is accepted")
             % {"year": year},
@@ -331,7 +331,11 @@ _BY_ROLE = {
 }
 
 
-def todo_for_user(user: User, today: dt.date | None = None) -> list[TodoItem]:
-    """The to-do list of ``user``'s role (empty for an account without one)."""
+def todo_for_user(user: User, today: dt.date | None = None, *,
+                  opened: list[Cycle] | None = None) -> list[TodoItem]:
+    """The to-do list of ``user``'s role (empty for an account without one); ``opened``, the
+    page's ``open_cycles()``, spares the city's list reading them again."""
     todo = _BY_ROLE.get(getattr(user, "role", None))
-    return todo(user, today) if todo else []
+    if todo is None:
+        return []
+    return todo(user, today, opened=opened) if todo is city_todo else todo(user, today)

@@ -498,14 +498,19 @@ def district_review_accept(*, district_review: DistrictReview, actor: User) -> D
 
 # --- Closing the stage --------------------------------------------------------------------
 
-def preliminary_review_close_problems(cycle: Cycle) -> list[str]:
+def preliminary_review_close_problems(
+        cycle: Cycle, *, not_accepted: list[DistrictReview] | None = None) -> list[str]:
+    """Why the stage cannot close now (none: it can). ``not_accepted``: the cycle's district
+    reviews not accepted yet, when the caller has read them already (the city's to-do list)."""
     if cycle.status != CycleStatus.PRELIMINARY_REVIEW:
         return [_("The preliminary review is not open.")]
-    stage = cycle.stages.filter(stage=CycleStatus.PRELIMINARY_REVIEW).first()
+    stage = cycle.stage_of(CycleStatus.PRELIMINARY_REVIEW)
     if stage is not None and stage.is_closed:
         return [_("This stage is already closed.")]
-    waiting = [dr.district.name for dr in cycle.district_reviews.select_related("district")
-               .exclude(status=DistrictReviewStatus.ACCEPTED)]
+    if not_accepted is None:
+        not_accepted = cycle.district_reviews.select_related("district") \
+            .exclude(status=DistrictReviewStatus.ACCEPTED)
+    waiting = [dr.district.name for dr in not_accepted]
     if waiting:
         return [ngettext("%(count)s district's summary is not accepted yet: %(names)s.",
                          "%(count)s districts' summaries are not accepted yet: %(names)s.",

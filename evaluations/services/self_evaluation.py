@@ -30,6 +30,7 @@ from .. import completeness
 from ..enums import CycleStatus, ReportStatus, SubmissionStatus
 from ..models import (
     Cycle,
+    CycleStage,
     EvidenceFile,
     Extension,
     Indicator,
@@ -405,7 +406,9 @@ def self_evaluation_close_problems(cycle: Cycle, today: dt.date | None = None) -
     today = today or timezone.localdate()
     if cycle.status != CycleStatus.SELF_EVALUATION:
         return [_("Self-evaluation is not open.")]
-    stage = cycle.stages.get(stage=CycleStatus.SELF_EVALUATION)
+    stage = cycle.stage_of(CycleStatus.SELF_EVALUATION)
+    if stage is None:
+        raise CycleStage.DoesNotExist(f"the {cycle.year} cycle has no self-evaluation dates")
     if stage.is_closed:
         return [_("This stage is already closed.")]
     problems = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.views.generic import TemplateView
 
-from evaluations.selectors.cycles import current_cycle
+from evaluations.selectors.cycles import current_cycle, open_cycles
 from evaluations.selectors.self_evaluation import progress_summary
 from evaluations.selectors.todo import todo_for_user
 
@@ -35,7 +35,9 @@ class HomeView(TemplateView):
         user = self.request.user
         if not user.is_authenticated:
             return context
-        context["todo"] = todo_for_user(user)
+        city = user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER)
+        opened = open_cycles() if city else None  # read once for the to-do list and the cycle
+        context["todo"] = todo_for_user(user, opened=opened)
         visible = institutions_for_user(user)
         if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER, Role.DISTRICT_REVIEWER):
             context["status_counts"] = {
@@ -47,7 +49,7 @@ class HomeView(TemplateView):
                 (value, label, context["status_counts"].get(value, 0))
                 for value, label in FilingStatus.choices
             ]
-        if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER):
+        if city:
             active = Q(institutions__status=FilingStatus.ACTIVE)
             districts = list(District.objects.annotate(
                 n_total=Count("institutions"), n_active=Count("institutions", filter=active),
@@ -59,9 +61,9 @@ class HomeView(TemplateView):
                 "other": [d.n_total - d.n_active for d in districts],
             }
         if user.role == Role.CITY_ADMIN:
-            context["cycle"] = current_cycle()
+            context["cycle"] = current_cycle(opened)
         if user.role in (Role.CITY_ADMIN, Role.DISTRICT_REVIEWER):  # self-evaluation progress
-            cycle = context["cycle"] if "cycle" in context else current_cycle()
+            cycle = context["cycle"] if "cycle" in context else current_cycle(opened)
             context.update(progress_summary(user, cycle))
         if user.role == Role.DISTRICT_REVIEWER:
             context["district"] = user.district
