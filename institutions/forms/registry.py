@@ -8,6 +8,7 @@ from ..enums import FilingStatus
 from ..models import Cluster, District, Institution
 from ..services import INSTITUTION_EDITABLE_FIELDS, STATUS_TRANSITIONS
 from ..validators import normalise_credit_code
+from .widgets import QuickNumberInput, QuickSelect, QuickTextInput
 
 
 class InstitutionForm(forms.ModelForm):
@@ -51,19 +52,19 @@ class InstitutionStatusForm(forms.Form):
 
 
 class InstitutionFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, widget=forms.TextInput(attrs={
+    q = forms.CharField(label=_("Search"), required=False, widget=QuickTextInput(attrs={
         "placeholder": _("Name, code or contact"), "class": "form-control"}))
     district = forms.ModelChoiceField(label=_("District"), queryset=District.objects.all(),
                                       required=False, empty_label=_("All districts"),
-                                      widget=forms.Select(attrs={"class": "form-select"}))
+                                      widget=QuickSelect(attrs={"class": "form-select"}))
     cluster = forms.ModelChoiceField(label=_("Industry cluster"), queryset=Cluster.objects.all(),
                                      required=False, empty_label=_("All clusters"),
-                                     widget=forms.Select(attrs={"class": "form-select"}))
+                                     widget=QuickSelect(attrs={"class": "form-select"}))
     status = forms.ChoiceField(label=_("Filing status"), required=False,
                                choices=[("", _("All statuses")), *FilingStatus.choices],
-                               widget=forms.Select(attrs={"class": "form-select"}))
+                               widget=QuickSelect(attrs={"class": "form-select"}))
     filing_year = forms.IntegerField(label=_("Filing year"), required=False, min_value=2000,
-                                     max_value=2100, widget=forms.NumberInput(
+                                     max_value=2100, widget=QuickNumberInput(
                                          attrs={"class": "form-control"}))
 
     def __init__(self, *args, district_locked: bool = False, **kwargs) -> None:
