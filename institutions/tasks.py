@@ -8,13 +8,19 @@ from celery import shared_task
 from config.celery_app import ROBUST
 
 from . import notifications
-from .services import outbox
+from .services import accounts, outbox
 
 
 @shared_task(**ROBUST)
 def send_notification_emails(*, notification_ids: list[int]) -> int:
     """E-mail the notifications not e-mailed yet to users who have an address (each once)."""
     return notifications.notification_emails_send(notification_ids=notification_ids)
+
+
+@shared_task(**ROBUST)
+def send_password_reset(*, email: str, domain: str, use_https: bool) -> int:
+    """The link asked for on the login page, to the accounts of ``email`` (if any)."""
+    return accounts.password_reset_mail(email=email, domain=domain, use_https=use_https)
 
 
 @shared_task(**ROBUST)

@@ -3,6 +3,7 @@ from .accounts import (
     AccountCreateForm,
     AccountFilterForm,
     InstitutionAdminBulkForm,
+    QueuedPasswordResetForm,
 )
 from .registry import (
     InstitutionFilterForm,
@@ -18,5 +19,6 @@ __all__ = [
     "InstitutionFilterForm",
     "InstitutionForm",
     "InstitutionStatusForm",
+    "QueuedPasswordResetForm",
     "RegistryImportForm",
 ]

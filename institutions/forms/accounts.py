@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.sites.shortcuts import get_current_site
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -11,6 +13,7 @@ from evaluations.models import Cycle
 from ..enums import INSTITUTION_ROLES, Role
 from ..models import District, Institution, User
 from ..rules import account_roles_creatable, is_city_admin
+from ..services.accounts import password_reset_request
 from ..validators import normalise_credit_code
 
 ACTIVE_CHOICES = [("", _("Active and deactivated")), ("1", _("Active only")),
@@ -130,3 +133,14 @@ class InstitutionAdminBulkForm(forms.Form):
         if confirming:
             self.fields["confirm"] = forms.BooleanField(label=_(
                 "I have checked the list; create these accounts and e-mail their links."))
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """The login page's "forgot your password?": Django's form, whose save queues the
+    e-mail (``services.accounts.password_reset_request``) instead of looking the accounts
+    up and sending it during the request."""
+
+    def save(self, domain_override=None, use_https=False, request=None, **kwargs) -> None:
+        domain = domain_override or get_current_site(request).domain
+        password_reset_request(email=self.cleaned_data["email"], domain=domain,
+                               use_https=use_https)

@@ -9,11 +9,13 @@ stops working once used, after ``PASSWORD_RESET_TIMEOUT``, or once the user logs
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -32,6 +34,7 @@ from ..models import District, Institution, User
 from ..rules import account_roles_creatable, can_change_account, is_city_admin
 from ..selectors import institution_admin_plan
 from ..uniqueness import save_new
+from .outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -284,3 +287,34 @@ def _role_label(role: str) -> str:
         return str(Role(role).label)
     except ValueError:
         return role
+
+
+# --- "Forgot your password?" on the login page ---------------------------------------------
+
+PASSWORD_RESET_TASK = "institutions.tasks.send_password_reset"
+
+
+def password_reset_request(*, email: str, domain: str, use_https: bool) -> None:
+    """Someone asked the login page for a link to set a new password for the accounts of
+    ``email``. The request only queues it (the outbox): which accounts the address belongs
+    to is looked up by the task, not here, so that a known address and an unknown one cost
+    the asker the same work and the same time, and the answer's timing does not tell whether
+    an address has an account. (Without a broker, in the embedded set-up, the task runs right
+    after the request's commit, in the same process.)"""
+    outbox_enqueue(task=PASSWORD_RESET_TASK,
+                   payload={"email": email, "domain": domain, "use_https": use_https},
+                   dedupe_key=f"password-reset:{uuid.uuid4()}")
+
+
+def password_reset_mail(*, email: str, domain: str, use_https: bool) -> int:
+    """E-mail the link to each active account of ``email`` with a usable password (Django's
+    own rules, ``PasswordResetForm.get_users``); returns how many. Run twice, it sends the
+    links twice: each works, until one is used."""
+    form = PasswordResetForm(data={"email": email})
+    if not form.is_valid():
+        return 0
+    count = sum(1 for _user in form.get_users(form.cleaned_data["email"]))
+    if count:
+        with translation.override(settings.LANGUAGE_CODE):
+            form.save(domain_override=domain, use_https=use_https)
+    return count
