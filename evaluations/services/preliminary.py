@@ -287,19 +287,25 @@ def district_ranking_save(*, district_review: DistrictReview, order: list[int],
                 "who": latest.saved_by if latest else _("another reviewer"),
                 "time": timezone.localtime(latest.saved_at).strftime("%H:%M:%S")
                 if latest else "", "changes": changes or _("no place changed")})
-        participants = {p.pk: p for p in locked.participants.all()}
+        participants = {p.pk: p for p in locked.participants.only(
+            "pk", "district_review_id", "rank", "rank_reason", "group", "tie_confirmed")}
         if sorted(order) != sorted(participants) or len(set(order)) != len(order):
             raise DomainError(_("The ranking must list every participant of the district "
                                 "exactly once; reload the page."))
         groups = rank_groups(order, locked.cycle.policy_version.as_params().district_shares)
         clean_reasons = {pid: (reasons.get(pid) or "").strip() for pid in order}
+        # Only the rows whose place, reason, group or confirmation changed are written: a
+        # save usually moves a few institutions of a district of up to 2,000.
+        changed = []
         for rank, pid in enumerate(order, start=1):
             p = participants[pid]
-            p.rank, p.rank_reason, p.group = rank, clean_reasons[pid], groups[pid].value
-            p.tie_confirmed = pid in tie_confirmed
-        Participant.objects.bulk_update(list(participants.values()),
+            new = (rank, clean_reasons[pid], groups[pid].value, pid in tie_confirmed)
+            if (p.rank, p.rank_reason, p.group, p.tie_confirmed) != new:
+                p.rank, p.rank_reason, p.group, p.tie_confirmed = new
+                changed.append(p)
+        Participant.objects.bulk_update(changed,
                                         ["rank", "rank_reason", "group", "tie_confirmed"],
-                                        batch_size=1000)
+                                        batch_size=500)
         locked.revision += 1
         locked.ranking_saved_at, locked.ranking_saved_by = timezone.now(), actor
         locked.save(update_fields=["revision", "ranking_saved_at", "ranking_saved_by"])
