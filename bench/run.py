@@ -37,8 +37,10 @@ def main() -> int:
     print("\n== city dashboard: 20,000 institutions ==", flush=True)
     verdicts.append(("city dashboard pages", bench_dashboard.main().ok))
     print("\n== preliminary review: a district of 2,000 ==", flush=True)
+    preliminary = bench_preliminary.main()
+    verdicts.append(("ranking save, a district of 2,000 (< 2 s)", preliminary.save_ok))
     verdicts.append(("district summary PDF of 2,000 rows (< 8 s, < 400 MB)",
-                     bench_preliminary.main().pdf_ok))
+                     preliminary.pdf_ok))
     print("\n== load run: gunicorn, 2 workers, 8 clients ==", flush=True)
     verdicts.append(("pages under load (>= 30 % of the trivial view, no error)",
                      bench_load.main([]) == 0))
