@@ -1,10 +1,15 @@
-"""The role-aware navigation of the base layout."""
+"""The role-aware navigation of the base layout, and its bell."""
 from __future__ import annotations
 
 import functools
 import re
 
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .enums import Role
@@ -56,9 +61,11 @@ def _url(name: str) -> str:
 
 
 def navigation(request) -> dict:
+    """The links of the user's role (``nav_links``, the one for the current page marked
+    ``active``), the role's name and the whole navigation bar (``nav_menu``)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_links": [], "role_label": ""}
+        return {"nav_links": [], "role_label": "", "nav_menu": NavMenu(request, [], "")}
     links = [{"label": label, "url": _url(name), "name": name, "active": False}
              for label, name, perm in _NAV if user.has_perm(perm)]
     best, best_length = None, 0
@@ -75,17 +82,72 @@ def navigation(request) -> dict:
     if best is not None:
         best["active"] = True
     role_label = Role(user.role).label if user.role in Role.values else ""
-    return {"nav_links": links, "role_label": role_label}
+    return {"nav_links": links, "role_label": role_label,
+            "nav_menu": NavMenu(request, links, role_label)}
+
+
+def unread_count(user) -> int:
+    """The user's unread notifications: read with the session's user
+    (``backends.AccountBackend``), or in one query for a user loaded otherwise (kept on it)."""
+    count = getattr(user, "unread_notification_count", None)
+    if count is None:
+        count = user.unread_notification_count = Notification.objects.filter(
+            user=user, read_at__isnull=True).count()
+    return count
 
 
 def notifications(request) -> dict:
-    """The unread count of the navigation's bell, for logged-in users only: read with the
-    session's user (``backends.AccountBackend``), or in one query for a user loaded
-    otherwise."""
+    """The unread count of the navigation's bell, for logged-in users only."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    count = getattr(user, "unread_notification_count", None)
-    if count is None:
-        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
-    return {"unread_notifications": count}
+    return {"unread_notifications": unread_count(user)}
+
+
+# --- The navigation bar, rendered once per combination of what it shows ----------------------
+#
+# base.html is on every page, and its navigation bar was the largest part of it: some forty
+# template nodes and a dozen translations for the same few combinations of role, links, names
+# and unread count. It is rendered from ``_nav.html`` once for each combination (the key holds
+# everything the bar shows, so nothing has to be invalidated) and kept in this process; only
+# the CSRF input and the page's path, which differ on every request, are filled in then.
+
+_CSRF_MARK = "csrf-input-7d1f0c"
+_NEXT_MARK = "next-path-7d1f0c"
+
+
+@functools.lru_cache(maxsize=4096)
+def _nav_html(key: tuple) -> str:
+    (_language, authenticated, links, user_label, role_label, district, institution,
+     can_manage_accounts, unread) = key
+    return render_to_string("_nav.html", {
+        "authenticated": authenticated, "user_label": user_label, "role_label": role_label,
+        "district": district, "institution": institution,
+        "can_manage_accounts": can_manage_accounts, "unread_notifications": unread,
+        "links": [{"label": label, "url": url, "active": active}
+                  for label, url, active in links],
+        "csrf_input": mark_safe(_CSRF_MARK), "next_path": _NEXT_MARK})
+
+
+class NavMenu:
+    """The navigation bar of ``request``'s page, rendered when the template prints it."""
+
+    def __init__(self, request, links: list[dict], role_label: str) -> None:
+        self.request, self.links, self.role_label = request, links, role_label
+
+    def __html__(self) -> str:
+        user = self.request.user
+        authenticated = user.is_authenticated
+        key = (get_language(), authenticated,
+               tuple((str(link["label"]), link["url"], link["active"]) for link in self.links),
+               str(user) if authenticated else "", str(self.role_label),
+               str(user.district or "") if authenticated else "",
+               str(user.institution or "") if authenticated else "",
+               authenticated and user.has_perm("institutions.manage_accounts"),
+               unread_count(user) if authenticated else 0)
+        csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+                                 get_token(self.request))
+        return mark_safe(_nav_html(key).replace(_CSRF_MARK, csrf_input)
+                         .replace(_NEXT_MARK, escape(self.request.get_full_path())))
+
+    __str__ = __html__

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -49,3 +50,30 @@ def test_the_bell_counts_what_is_left_after_marking_read(users, client_for):
     assert 'data-testid="unread-count">1<' in page
     notification_mark_read(user=user)
     assert 'data-testid="unread-count"' not in client.get(reverse("home")).content.decode()
+
+
+def test_navigation_bar_is_each_users_own_though_rendered_once_per_combination(
+        users, client_for):
+    """The bar is kept per combination of what it shows: two accounts of one role and the
+    same page share nothing but the markup of what they have in common."""
+    from tests.factories import UserFactory
+
+    other = UserFactory(username="gulou_second", role=users["district_reviewer"].role,
+                        district=users["district_reviewer"].district, full_name="第二审核员")
+    pages = {}
+    for user in (users["district_reviewer"], other):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        page = client.get(reverse("home") + "?x=<b>&y=1").content.decode()
+        nav = page[page.index('<nav class="navbar'):page.index("</nav>")]
+        pages[user.username] = nav
+        assert f" {user}<" in nav
+        # Its forms carry this page's path and a CSRF input that the logout form's post
+        # passes with.
+        assert 'name="next" value="/?x=%3Cb%3E&amp;y=1"' in nav
+        token = nav.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        assert client.post(reverse("logout"), {"csrfmiddlewaretoken": token}).status_code == 200
+        assert "_auth_user_id" not in client.session
+    assert pages["gulou_second"] != pages[users["district_reviewer"].username]
+    assert "Account management" not in pages["gulou_second"] and \
+        "账号管理" not in pages["gulou_second"]
