@@ -317,11 +317,17 @@ def district_ranking_save(*, district_review: DistrictReview, order: list[int],
     return record
 
 
-def district_ranking_problems(district_review: DistrictReview) -> list[str]:
+def district_ranking_problems(district_review: DistrictReview, *,
+                              participants: list[Participant] | None = None) -> list[str]:
     """What keeps the district's ranking from being submitted (R4), in words; empty when it
-    can be submitted."""
-    rows = list(district_review.participants.values_list(
-        "pk", "score", "rank", "rank_reason", "tie_confirmed", "group", "institution__name"))
+    can be submitted. ``participants``: the district's participants as saved, with their
+    institutions, when the caller has read them already (the ranking page)."""
+    if participants is None:
+        rows = list(district_review.participants.values_list(
+            "pk", "score", "rank", "rank_reason", "tie_confirmed", "group", "institution__name"))
+    else:
+        rows = [(p.pk, p.score, p.rank, p.rank_reason, p.tie_confirmed, p.group,
+                 p.institution.name) for p in participants]
     names = {pid: name for pid, *_rest, name in rows}
     scores = {pid: score for pid, score, *_rest in rows}
     order = [pid for pid, _s, rank, *_rest in sorted(

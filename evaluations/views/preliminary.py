@@ -62,7 +62,6 @@ from ..models import (
     Indicator,
     IndicatorResponse,
     Participant,
-    Rectification,
     SiteVisitFile,
 )
 from ..selectors.cycles import REVIEWED_STATUSES, preliminary_cycle
@@ -73,6 +72,7 @@ from ..selectors.preliminary import (
     LiveTotal,
     ReviewProgress,
     claim_count,
+    district_dashboard,
     district_submit_warnings,
     district_summary,
     live_total,
@@ -84,7 +84,6 @@ from ..selectors.preliminary import (
     ranking_rows,
     review_progress,
     saved_order,
-    score_distribution,
     summary_is_current,
 )
 from ..selectors.scopes import (
@@ -151,17 +150,12 @@ class DistrictDashboardView(DistrictReviewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         review = self.get_district_review()
         today = timezone.localdate()
-        progress = review_progress([review], today)[0]
-        distribution = score_distribution(review)
-        overdue = list(Rectification.objects.filter(
-            participant__district_review=review, status=RectificationStatus.OPEN,
-            deadline__lt=today).select_related("participant__institution")
-            .order_by("deadline", "pk"))
-        for notice in overdue:
-            notice.days_overdue = (today - notice.deadline).days
+        dashboard = district_dashboard(review, today)
+        progress, distribution = dashboard.progress, dashboard.distribution
         return super().get_context_data(
             review=review, cycle=review.cycle, district=review.district, progress=progress,
-            distribution=distribution, score_chart=distribution.chart(), overdue=overdue,
+            distribution=distribution, score_chart=distribution.chart(),
+            overdue=dashboard.overdue,
             rectification_cells=[(RectificationStatus(s), progress.rectifications[s])
                                  for s in RECTIFICATION_STATUSES],
             stage=preliminary_stage(review.cycle), today=today,
@@ -643,9 +637,11 @@ class RankingView(DistrictReviewMixin, TemplateView):
         context = self.get_context_data(
             **self.base_context(), sizes=sizes,
             rows=ranking_rows(participants, order, reasons, tie_confirmed, sizes.shares),
-            indicator_count=Indicator.objects.filter(
-                category__cycle_id=review.cycle_id).count(),
-            problems=services.district_ranking_problems(review), revision=revision,
+            # Shown only beside a report not fully reviewed: counted only then.
+            indicator_count=Indicator.objects.filter(category__cycle_id=review.cycle_id).count()
+            if any(p.score is None for p in participants) else None,
+            problems=services.district_ranking_problems(review, participants=participants),
+            revision=revision,
             group_labels={g.value: str(g.label) for g in PreliminaryGroup},
             state=json.dumps({"order": order,
                               "reasons": {pid: text for pid, text in reasons.items() if text},
