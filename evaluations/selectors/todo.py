@@ -247,7 +247,9 @@ def city_todo(user: User, today: dt.date | None = None, *,
     not_accepted: dict[int, list[DistrictReview]] | None = None
     if decides_reviews and reviewed:
         not_accepted = {}
-        for review in (district_reviews_for_user(user)
+        # Only the district's name is shown: not the cycle's policy the scope selects.
+        for review in (district_reviews_for_user(user).select_related(None)
+                       .select_related("district")
                        .filter(cycle__status=CycleStatus.PRELIMINARY_REVIEW)
                        .exclude(status=DistrictReviewStatus.ACCEPTED)
                        .order_by("submitted_at", "pk")):
