@@ -51,3 +51,25 @@ def test_settings_route_the_load_runs_trivial_page_only_when_asked(flag, routed)
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.local",
              "DJANGO_BENCH_VIEWS": flag})
     assert finished.stdout.strip() == ("/ping/" if routed else "-")
+
+
+def test_production_static_urls_are_looked_up_once_per_name(monkeypatch, tmp_path):
+    """``{% static %}`` runs seven times a page: the hashed name of a file is looked up in the
+    manifest the first time only."""
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    from config.storage import StaticStorage
+
+    calls = []
+
+    def manifest_url(self, name, force=False):
+        calls.append(name)
+        return f"/static/{name}.0123abcd"
+
+    monkeypatch.setattr(CompressedManifestStaticFilesStorage, "url", manifest_url)
+    storage = StaticStorage(location=tmp_path, base_url="/static/")
+    assert [storage.url("css/app.css") for _ in range(3)] == ["/static/css/app.css.0123abcd"] * 3
+    assert storage.url("js/app.js") == "/static/js/app.js.0123abcd"
+    assert calls == ["css/app.css", "js/app.js"]
+    storage.url("css/app.css", force=True)  # collectstatic's own lookups are never kept
+    assert calls == ["css/app.css", "js/app.js", "css/app.css"]

@@ -1,7 +1,9 @@
-"""What the registry renders in Python gives the HTML Django rendered (issue 9 §5: the registry's
-filter form was a quarter of the page's time, its rows
-more than a third)."""
+"""What the hot pages render in Python gives the HTML Django's templates rendered (issue 9 §5):
+the registry's filter widgets (a quarter of the page's time) and rows (over a third), and the
+ranking's rows (a quarter of the page for a district of five)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -14,6 +16,7 @@ from institutions.forms.widgets import (
     QuickTextInput,
 )
 
+REFERENCE = Path(__file__).parent / "reference"
 CHOICES = [("", "全部"), ("a&b", "甲 & 乙"), ("2", "<二>"),
            ("组", [("3", "三"), ("4", "四")])]
 
@@ -70,3 +73,56 @@ def test_registry_rows_render_what_the_template_loop_rendered(db, gulou):
         mine = registry_rows(rows)
     assert parse_html(mine) == parse_html(theirs)
     assert "徐州&lt;测试&gt;&amp;研究院" in mine
+
+
+# The ranking table's rows as the template loop wrote them before ``ranking_table_rows``.
+RANKING_ROW_TEMPLATE = (REFERENCE / "ranking_rows.html").read_text()
+
+
+def _ranking_rows():
+    import datetime as dt
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from evaluations.selectors.preliminary import RankingRow
+
+    def participant(pk, name, score, fraud=False, reviewed=3):
+        return SimpleNamespace(
+            pk=pk, score=score, reviewed=reviewed,
+            fraud_confirmed_at=dt.datetime(2026, 11, 1) if fraud else None,
+            institution=SimpleNamespace(name=name, credit_code=f"91320300MA1{pk:06d}X"),
+            submission=SimpleNamespace(cluster=SimpleNamespace(name="高端装备<与>新材料")))
+
+    return [
+        RankingRow(participant(11, "徐州\"甲\"研究院", Decimal("91.50")), 1, "A", False, False,
+                   None, False, ""),
+        RankingRow(participant(12, "徐州<乙>&研究院", Decimal("88.00"), fraud=True), 2, "A",
+                   True, True, 1, False, "现场核实<后>上调"),
+        RankingRow(participant(13, "徐州丙研究院", Decimal("88.00")), 3, "B", True, False, 1,
+                   True, "理由"),
+        RankingRow(participant(14, "徐州丁研究院", None, reviewed=2), 4, "C", False, False,
+                   None, False, ""),
+    ]
+
+
+@pytest.mark.parametrize(("can_edit", "row_fields"), [(True, True), (True, False),
+                                                      (False, False)])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_ranking_rows_render_what_the_template_loop_rendered(db, can_edit, row_fields,
+                                                             language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from evaluations.templatetags.ranking import ranking_table_rows
+
+    rows = _ranking_rows()
+    context = {"rows": rows, "can_edit": can_edit, "row_fields": row_fields,
+               "indicator_count": 40}
+    with translation.override(language):
+        theirs = Template(RANKING_ROW_TEMPLATE).render(Context(context))
+        mine = ranking_table_rows(Context(context), rows)
+        empty_theirs = Template(RANKING_ROW_TEMPLATE).render(Context({**context, "rows": []}))
+        empty_mine = ranking_table_rows(Context({**context, "rows": []}), [])
+    assert parse_html(mine) == parse_html(theirs)
+    assert parse_html(empty_mine) == parse_html(empty_theirs)
+    assert "徐州&lt;乙&gt;&amp;研究院" in mine

@@ -299,20 +299,6 @@ class RankingRow:
     def group_label(self) -> str:
         return str(PreliminaryGroup(self.group).label)
 
-    # The row's labels, written here once rather than by a translation tag each in the
-    # template's loop (the ranking page's rows were a third of its time).
-    @property
-    def move_up_label(self) -> str:
-        return _("Move %(name)s up") % {"name": self.participant.institution.name}
-
-    @property
-    def move_down_label(self) -> str:
-        return _("Move %(name)s down") % {"name": self.participant.institution.name}
-
-    @property
-    def reason_label(self) -> str:
-        return _("Reason for the place of %(name)s") % {"name": self.participant.institution.name}
-
 
 def ranking_rows(participants: list[Participant], order: list[int], reasons: dict[int, str],
                  tie_confirmed: set[int], shares) -> list[RankingRow]:
