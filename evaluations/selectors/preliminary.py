@@ -491,7 +491,9 @@ def district_dashboard(review: DistrictReview, today: dt.date) -> DistrictDashbo
     participants = list(review.participants.order_by("pk")
                         .values_list("pk", "score", "rank", "group"))
     notices = list(Rectification.objects.filter(participant__district_review=review)
-                   .select_related("participant__institution").order_by("deadline", "pk"))
+                   .select_related("participant__institution")
+                   .only("status", "deadline", "problems", "participant__institution__name")
+                   .order_by("deadline", "pk"))
     overdue = [notice for notice in notices
                if notice.status == RectificationStatus.OPEN and notice.deadline < today]
     for notice in overdue:

@@ -22,11 +22,12 @@ class DistrictReviewMixin(RulesPermissionMixin):
     permission_required = VIEW_DISTRICT_REVIEW
 
     def get_district_review(self) -> DistrictReview:
+        # With its cycle, policy and district (the scope selects them); who saved, submitted
+        # or decided it and its summary are read when a page shows them: most have none
+        # yet, and selecting four more rows took half of the query's time.
         if not hasattr(self, "_district_review"):
             self._district_review = get_object_or_404(
-                district_reviews_for_user(self.request.user).select_related(
-                    "ranking_saved_by", "submitted_by", "decided_by", "summary"),
-                pk=self.kwargs["pk"])
+                district_reviews_for_user(self.request.user), pk=self.kwargs["pk"])
         return self._district_review
 
     def get_permission_object(self):
