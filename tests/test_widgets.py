@@ -126,3 +126,19 @@ def test_ranking_rows_render_what_the_template_loop_rendered(db, can_edit, row_f
     assert parse_html(mine) == parse_html(theirs)
     assert parse_html(empty_mine) == parse_html(empty_theirs)
     assert "徐州&lt;乙&gt;&amp;研究院" in mine
+
+
+def test_district_rows_render_what_the_template_loop_rendered(db):
+    from django.db.models import Count, Q
+    from django.template import Context, Template
+
+    from institutions.models import District
+    from institutions.templatetags.registry import district_rows
+
+    districts = list(District.objects.annotate(
+        n_total=Count("institutions"),
+        n_active=Count("institutions", filter=Q(institutions__status="active"))))
+    assert len(districts) == 13
+    theirs = Template((REFERENCE / "district_rows.html").read_text()).render(
+        Context({"districts": districts}))
+    assert parse_html(district_rows(districts)) == parse_html(theirs)

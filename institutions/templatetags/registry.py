@@ -1,4 +1,4 @@
-"""The registry table's rows, rendered in Python.
+"""The registry table's rows and the city home's table of districts, rendered in Python.
 
 The registry is the list every role opens first and most often. Rendered by a template loop,
 each of its rows cost about 150 µs (nine variable nodes, a ``{% url %}``, a date filter);
@@ -29,3 +29,14 @@ def registry_rows(institutions) -> str:
          i.filing_date.isoformat() if i.filing_date else "", i.status,
          FilingStatus(i.status).label if i.status in FilingStatus.values else i.status)
         for i in institutions))
+
+
+@register.simple_tag
+def district_rows(districts) -> str:
+    """The city home's table of districts (annotated ``n_active`` and ``n_total``), each name
+    a link to the registry filtered on it: thirteen rows on the most-opened page of the city,
+    which through the template loop were an eighth of it."""
+    registry = reverse("institutions:list")
+    return format_html_join("\n", '<tr><td><a href="{}?district={}">{}</a></td>'
+                            '<td class="text-end">{}</td><td class="text-end">{}</td></tr>',
+                            ((registry, d.pk, d.name, d.n_active, d.n_total) for d in districts))
