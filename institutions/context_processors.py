@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -112,8 +113,9 @@ def notifications(request) -> dict:
 # everything the bar shows, so nothing has to be invalidated) and kept in this process; only
 # the CSRF input and the page's path, which differ on every request, are filled in then.
 
-_CSRF_MARK = "csrf-input-7d1f0c"
-_NEXT_MARK = "next-path-7d1f0c"
+# Placeholders drawn anew by each process: no name or path shown in the bar can contain them.
+_CSRF_MARK = f"csrf-input-{secrets.token_hex(8)}"
+_NEXT_MARK = f"next-path-{secrets.token_hex(8)}"
 
 
 @functools.lru_cache(maxsize=4096)
