@@ -25,10 +25,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client in the audit
 # trail and for the login lockout; from anyone else the header is ignored, since a client can
 # write it. Empty: every request is taken from its socket address.
-# The load run's trivial page (bench/bench_load.py); off in the product.
-BENCH_VIEWS = env.bool("DJANGO_BENCH_VIEWS", default=False)
 TRUSTED_PROXIES = [ipaddress.ip_network(proxy, strict=False)
                    for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])]
+# The load run's trivial page (bench/bench_load.py); off in the product.
+BENCH_VIEWS = env.bool("DJANGO_BENCH_VIEWS", default=False)
 
 # --- Database ------------------------------------------------------------------------------
 DATABASES = {

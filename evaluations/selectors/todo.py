@@ -82,8 +82,6 @@ def _url(name: str, *args, query: dict | None = None, anchor: str = "") -> str:
     return url + (f"#{anchor}" if anchor else "")
 
 
-
-
 # --- Institution (filer and administrator) ----------------------------------------------------
 
 def institution_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
@@ -299,9 +297,8 @@ def _stage_items(cycle: Cycle, today: dt.date, *,
             % {"year": year, "stage": stage.get_stage_display(), "next": next_label},
             url=_url("cycle_detail", year), tone="primary",
             note=" ".join(cycle_transition_problems(cycle, transition.to)))]
-    # Before its closing date the stage cannot close whatever else holds: no query for it.
-    if cycle.status == CycleStatus.SELF_EVALUATION and today > stage.closes_on \
-            and not self_evaluation_close_problems(cycle, today):
+    if cycle.status == CycleStatus.SELF_EVALUATION \
+            and not self_evaluation_close_problems(cycle, today, first_only=True):
         return [TodoItem(
             label=_("Close the %(year)s self-evaluation: its deadline has passed")
             % {"year": year},

@@ -402,7 +402,11 @@ def non_submitters(cycle: Cycle):
         .select_related("institution", "district")
 
 
-def self_evaluation_close_problems(cycle: Cycle, today: dt.date | None = None) -> list[str]:
+def self_evaluation_close_problems(cycle: Cycle, today: dt.date | None = None, *,
+                                   first_only: bool = False) -> list[str]:
+    """Why self-evaluation cannot close now (none: it can). ``first_only``: stop at the
+    first reason (the to-do list only asks whether it can close: before the closing date it
+    then reads no running extensions)."""
     today = today or timezone.localdate()
     if cycle.status != CycleStatus.SELF_EVALUATION:
         return [_("Self-evaluation is not open.")]
@@ -415,6 +419,8 @@ def self_evaluation_close_problems(cycle: Cycle, today: dt.date | None = None) -
     if today <= stage.closes_on:
         problems.append(_("Self-evaluation closes on %(date)s; it can be closed after that.")
                         % {"date": stage.closes_on})
+        if first_only:
+            return problems
     # Only an extension granted beyond the stage's own closing date keeps the stage open.
     running = cycle.submissions.filter(deadline__gte=today, deadline__gt=stage.closes_on) \
         .exclude(status=SubmissionStatus.SUBMITTED).count()

@@ -386,6 +386,23 @@ def test_self_evaluation_close_refused_with_running_extension(open_cycle, city_a
     assert self_evaluation_close_problems(open_cycle, today=dt.date(2025, 5, 11)) == []
 
 
+def test_self_evaluation_close_problems_first_only_stops_at_the_closing_date(
+        open_cycle, city_admin, institution, django_assert_num_queries):
+    """The to-do list asks only whether the stage can close: before its closing date the
+    running extensions (a count over the reports) are not read."""
+    submission = open_cycle.submissions.get(institution=institution)
+    with on(dt.date(2025, 4, 20)):
+        extension_grant(submission=submission, new_deadline=dt.date(2025, 5, 10),
+                        reason="疫情封控，材料无法盖章。", actor=city_admin)
+    before = dt.date(2025, 4, 25)
+    assert self_evaluation_close_problems(open_cycle, today=before) == [
+        "Self-evaluation closes on 2025-04-30; it can be closed after that.",
+        "1 institution still has a running extension."]
+    with django_assert_num_queries(1):  # the stage's dates only
+        assert self_evaluation_close_problems(open_cycle, today=before, first_only=True) == [
+            "Self-evaluation closes on 2025-04-30; it can be closed after that."]
+
+
 def test_self_evaluation_close_refused_when_not_open(cycle, city_admin):
     assert self_evaluation_close_problems(cycle, today=AFTER_CLOSE) == [
         "Self-evaluation is not open."]
