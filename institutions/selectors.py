@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .enums import Role
+from .enums import FilingStatus, Role
 from .models import District, Institution, User
 from .rules import (
     is_city_admin,
@@ -44,6 +44,36 @@ def institutions_for_user(user: User) -> QuerySet[Institution]:
     return scoped_to_user(Institution.objects.select_related("district", "cluster"), user,
                           district_field="district_id", institution_field="pk")
 
+
+
+@dataclass
+class DistrictCount:
+    """One district's row on the city home: its active institutions and all it has filed."""
+
+    pk: int
+    name: str
+    n_active: int = 0
+    n_total: int = 0
+
+
+def registry_counts() -> tuple[list[DistrictCount], dict[str, int]]:
+    """The city home's two summaries of the whole registry, from one grouped query: each
+    district (in the bureau's order, with none filed too) and the number of institutions in
+    each filing status."""
+    districts: dict[int, DistrictCount] = {}
+    by_status: dict[str, int] = {}
+    for row in (District.objects.order_by("sort_order", "name")
+                .values_list("pk", "name", "institutions__status")
+                .annotate(n=Count("institutions"))):
+        pk, name, status, n = row
+        district = districts.setdefault(pk, DistrictCount(pk, name))
+        if status is None:  # a district with no institution yet
+            continue
+        district.n_total += n
+        if status == FilingStatus.ACTIVE:
+            district.n_active += n
+        by_status[status] = by_status.get(status, 0) + n
+    return list(districts.values()), by_status
 
 def institution_search(qs: QuerySet[Institution], *, q: str = "", district: int | None = None,
                        cluster: int | None = None, status: str = "",

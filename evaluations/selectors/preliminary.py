@@ -365,13 +365,15 @@ class ReviewProgress:
 
 def review_progress(reviews: list[DistrictReview], today: dt.date | None = None, *,
                     participants: list[tuple] | None = None,
-                    notices: list[Rectification] | None = None) -> list[ReviewProgress]:
+                    notices: list[Rectification] | None = None,
+                    visits: tuple[int, int] | None = None) -> list[ReviewProgress]:
     """The progress of each district review of ``reviews`` (all of one cycle), from three
     grouped queries whatever the number of districts and participants.
 
     For one review whose rows the caller has read already (the district's dashboard):
-    ``participants``, its ``(pk, score, rank, group)``, and ``notices``, its rectification
-    notices, are counted instead of queried."""
+    ``participants``, its ``(pk, score, rank, group)``, ``notices``, its rectification
+    notices, and ``visits``, its site visits and institutions visited, are counted instead
+    of queried."""
     today = today or timezone.localdate()
     rows = {review.pk: ReviewProgress(review) for review in reviews}
     ids = list(rows)
@@ -391,7 +393,11 @@ def review_progress(reviews: list[DistrictReview], today: dt.date | None = None,
         row.reviewed += group["scored"]
         if group["group"]:
             row.assigned[group["group"]] += group["n"]
-    for group in (SiteVisit.objects.filter(participant__district_review_id__in=ids).order_by()
+    if visits is not None:
+        (row,) = rows.values()
+        row.visits, row.visited = visits
+    for group in (() if visits is not None else
+                  SiteVisit.objects.filter(participant__district_review_id__in=ids).order_by()
                   .values("participant__district_review_id")
                   .annotate(visits=Count("pk"), visited=Count("participant_id", distinct=True))):
         row = rows[group["participant__district_review_id"]]
@@ -483,13 +489,21 @@ class DistrictDashboard:
     progress: ReviewProgress
     distribution: ScoreDistribution
     overdue: list[Rectification]  # open notices past their deadline, each ``days_overdue``
+    pending_fraud: int  # fraud reports awaiting the city's decision (R8)
 
 
 def district_dashboard(review: DistrictReview, today: dt.date) -> DistrictDashboard:
     """The district's dashboard from two reads of its rows (its participants, its notices)
-    and one grouped count of its visits, instead of one query for each figure."""
+    and one count of its visits and of its fraud reports awaiting the city, instead of one
+    query for each figure."""
     participants = list(review.participants.order_by("pk")
                         .values_list("pk", "score", "rank", "group"))
+    # Distinct counts: the two joins multiply each other's rows.
+    counts = review.participants.aggregate(
+        n_visits=Count("visits", distinct=True),
+        n_visited=Count("pk", distinct=True, filter=Q(visits__isnull=False)),
+        n_fraud=Count("fraud_reports", distinct=True,
+                    filter=Q(fraud_reports__status=FraudStatus.REPORTED)))
     notices = list(Rectification.objects.filter(participant__district_review=review)
                    .select_related("participant__institution")
                    .only("status", "deadline", "problems", "participant__institution__name")
@@ -499,19 +513,17 @@ def district_dashboard(review: DistrictReview, today: dt.date) -> DistrictDashbo
     for notice in overdue:
         notice.days_overdue = (today - notice.deadline).days
     return DistrictDashboard(
-        progress=review_progress([review], today, participants=participants,
-                                 notices=notices)[0],
+        progress=review_progress([review], today, participants=participants, notices=notices,
+                                 visits=(counts["n_visits"], counts["n_visited"]))[0],
         distribution=score_distribution(review, [row[:3] for row in participants]),
-        overdue=overdue)
+        overdue=overdue, pending_fraud=counts["n_fraud"])
 
 
 def preliminary_stage(cycle: Cycle) -> CycleStage | None:
     return CycleStage.objects.filter(cycle=cycle, stage=CycleStatus.PRELIMINARY_REVIEW).first()
 
 
-def pending_fraud_reports(cycle: Cycle, review: DistrictReview | None = None) -> int:
-    """Fraud reports of the cycle (of one district) awaiting the city's decision (R8)."""
-    qs = FraudReport.objects.filter(participant__cycle=cycle, status=FraudStatus.REPORTED)
-    if review is not None:
-        qs = qs.filter(participant__district_review=review)
-    return qs.count()
+def pending_fraud_reports(cycle: Cycle) -> int:
+    """Fraud reports of the cycle awaiting the city's decision (R8)."""
+    return FraudReport.objects.filter(participant__cycle=cycle,
+                                      status=FraudStatus.REPORTED).count()

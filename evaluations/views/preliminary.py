@@ -159,7 +159,7 @@ class DistrictDashboardView(DistrictReviewMixin, TemplateView):
             rectification_cells=[(RectificationStatus(s), progress.rectifications[s])
                                  for s in RECTIFICATION_STATUSES],
             stage=preliminary_stage(review.cycle), today=today,
-            pending_fraud=pending_fraud_reports(review.cycle, review), **kwargs)
+            pending_fraud=dashboard.pending_fraud, **kwargs)
 
 
 class PreliminaryCityView(PreliminaryCycleMixin, TemplateView):

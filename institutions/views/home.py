@@ -2,7 +2,7 @@
 (``evaluations.selectors.todo``) above its dashboard."""
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.views.generic import TemplateView
 
 from evaluations.selectors.cycles import current_cycle, open_cycles
@@ -10,8 +10,7 @@ from evaluations.selectors.self_evaluation import progress_summary
 from evaluations.selectors.todo import todo_for_user
 
 from ..enums import FilingStatus, Role
-from ..models import District
-from ..selectors import institutions_for_user
+from ..selectors import institutions_for_user, registry_counts
 
 _TEMPLATES = {
     Role.CITY_ADMIN: "home/city_admin.html",
@@ -39,27 +38,22 @@ class HomeView(TemplateView):
         opened = open_cycles() if city else None  # read once for the to-do list and the cycle
         context["todo"] = todo_for_user(user, opened=opened)
         visible = institutions_for_user(user)
-        if user.role in (Role.CITY_ADMIN, Role.PANEL_ORGANISER, Role.DISTRICT_REVIEWER):
-            context["status_counts"] = {
-                row["status"]: row["n"]
-                for row in visible.order_by().values("status").annotate(n=Count("pk"))
-            }
-            context["total"] = sum(context["status_counts"].values())
-            context["statuses"] = [
-                (value, label, context["status_counts"].get(value, 0))
-                for value, label in FilingStatus.choices
-            ]
-        if city:
-            active = Q(institutions__status=FilingStatus.ACTIVE)
-            districts = list(District.objects.annotate(
-                n_total=Count("institutions"), n_active=Count("institutions", filter=active),
-            ).order_by("sort_order", "name"))  # Meta.ordering is ignored in GROUP BY queries
+        if city:  # the registry's two summaries in one query
+            districts, status_counts = registry_counts()
             context["districts"] = districts
             context["district_chart"] = {
                 "labels": [d.name for d in districts],
                 "active": [d.n_active for d in districts],
                 "other": [d.n_total - d.n_active for d in districts],
             }
+        elif user.role == Role.DISTRICT_REVIEWER:
+            status_counts = {row["status"]: row["n"] for row in
+                             visible.order_by().values("status").annotate(n=Count("pk"))}
+        if city or user.role == Role.DISTRICT_REVIEWER:
+            context["status_counts"] = status_counts
+            context["total"] = sum(status_counts.values())
+            context["statuses"] = [(value, label, status_counts.get(value, 0))
+                                   for value, label in FilingStatus.choices]
         if user.role == Role.CITY_ADMIN:
             context["cycle"] = current_cycle(opened)
         if user.role in (Role.CITY_ADMIN, Role.DISTRICT_REVIEWER):  # self-evaluation progress

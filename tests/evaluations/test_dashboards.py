@@ -149,7 +149,9 @@ def test_city_dashboard_of_a_cycle_before_its_preliminary_review_says_so(
 
 @pytest.fixture
 def busy_gulou(cycle, gulou_review, users):
-    """Two reports fully reviewed, one visit, four notices: open, overdue, answered, closed."""
+    """Two reports fully reviewed, two visits of one institution, four notices: open, overdue,
+    answered, closed; two fraud reports, one of them on the institution visited twice (the
+    dashboard counts visits and reports in one query, where the two would multiply)."""
     reviewer = users["district_reviewer"]
     ps = _participants(gulou_review)
     score_directly(ps[0], 91)
@@ -176,6 +178,8 @@ def busy_gulou(cycle, gulou_review, users):
     findings.rectification_decide(answer=answer, accepted=True, comment="", actor=reviewer)
     findings.fraud_report_file(participant=ps[4], kind=FraudKind.OVERSTATED,
                                description="研发投入虚报。", actor=reviewer)
+    findings.fraud_report_file(participant=ps[0], kind=FraudKind.OVERSTATED,
+                               description="专利数量虚报。", actor=reviewer)
     return gulou_review
 
 
@@ -199,7 +203,7 @@ def test_district_dashboard_counts_progress_and_lists_overdue_notices_in_red(
     assert 'data-testid="overdue-marker"' in row.group(1)
     assert "补充研发费用明细" not in html  # open but not overdue: not in the overdue list
     assert _testid(response, "review-status") == str(DistrictReviewStatus.IN_REVIEW.label)
-    assert response.context["pending_fraud"] == 1
+    assert response.context["pending_fraud"] == 2
     for name in ("participant_list", "ranking", "district_summary"):
         assert reverse(f"evaluations:{name}", args=[busy_gulou.pk]) in html
     assert reverse("evaluations:rectification_list") in html
@@ -278,7 +282,7 @@ def test_city_dashboard_has_a_row_per_district_with_sizes_progress_and_status(
         assert reverse("evaluations:district_review_detail", args=[review.pk]) in html
         assert reverse("evaluations:district_dashboard", args=[review.pk]) in html
     assert response.context["progress_chart"]["series"][0]["data"] == [2, 2]
-    assert re.findall(r"\d+", _testid(response, "pending-fraud")) == ["1"]
+    assert re.findall(r"\d+", _testid(response, "pending-fraud")) == ["2"]
     assert reverse("evaluations:fraud_list") in html
     assert [(s.value, n) for s, n, _tone in response.context["statuses"]] == [
         ("not_started", 0), ("in_review", 1), ("submitted", 1), ("returned", 0),
