@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import (  # noqa: E402
     bench_dashboard,
+    bench_draw,
     bench_import,
     bench_load,
     bench_preliminary,
@@ -28,6 +29,8 @@ def main() -> int:
           flush=True)
     verdicts.append(("scenario runner (< 1 s pure, < 3 s and < 300 MB command)",
                      bench_simulate.main([]) == 0))
+    print("\n== expert draw (R6a): 5,000 experts, 2,000 panel institutions ==", flush=True)
+    verdicts.append(("conflicts and draws (< 1 s)", bench_draw.main([]) == 0))
     print("\n== registry import: 20,000-row workbook ==", flush=True)
     verdicts.append(("registry import (< 20 s, < 300 MB)", bench_import.main().ok))
     print("\n== self-evaluation: 40 indicators, 200 files; report PDF ==", flush=True)

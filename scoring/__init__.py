@@ -21,9 +21,20 @@ R4   district split and ranking       Art 10    preliminary: GroupSizes, distric
                                                 ranking_problems
 R5   city quotas                      Art 7     quotas: CityQuotas, city_quotas, floor_share,
                                                 ceil_share
-R6a  expert pool, panels, the draw    Art 11    not yet (stage 3, panel review)
+R6a  expert pool, panels, the draw    Art 11    draw: Expert, PanelInstitution, drawable,
+                                                Eligibility, eligibility, eligible_experts,
+                                                DrawRecord, draw, replay, new_seed,
+                                                replace_member, supplementary_draw,
+                                                detected_conflicts, conflict_reasons,
+                                                conflict_map, split_group, CoverageProblem,
+                                                panel_assignment_problems, PanelSpec,
+                                                PanelResult, run_draws, assignments;
+                                                enums: ClusterCategory, CLUSTERS, Ineligible,
+                                                ConflictReason
 R6   panel review                     Art 11    panel: panel_score, round_half_up, panel_order,
-                                                PanelOrder, fail_count, settle_group_c;
+                                                PanelOrder, fail_count, settle_group_c,
+                                                PanelStatistics, panel_statistics,
+                                                disagreement, expert_calibration;
                                                 reverification: reverification_size,
                                                 reverification_list
 R7   re-verification, spot check      Art 12    reverification: settle_group_a, spot_check_draw,
@@ -45,12 +56,49 @@ speak in (groups, tiers, verdicts) in ``enums``.
 """
 from .cohort import evaluated_period, in_cohort, out_of_cohort_reason
 from .cycle import CycleResult, Participant, run_cycle
-from .enums import TIERS, Final, Group, OutOfCohort, SpotVerdict, TieLine, Verdict
+from .draw import (
+    CoverageProblem,
+    DrawRecord,
+    Eligibility,
+    Expert,
+    PanelInstitution,
+    PanelResult,
+    PanelSpec,
+    assignments,
+    conflict_map,
+    conflict_reasons,
+    detected_conflicts,
+    draw,
+    drawable,
+    eligibility,
+    eligible_experts,
+    new_seed,
+    panel_assignment_problems,
+    replace_member,
+    replay,
+    run_draws,
+    split_group,
+    supplementary_draw,
+)
+from .enums import (
+    CLUSTERS,
+    TIERS,
+    ClusterCategory,
+    ConflictReason,
+    Final,
+    Group,
+    Ineligible,
+    OutOfCohort,
+    SpotVerdict,
+    TieLine,
+    Verdict,
+)
 from .errors import (
     BlockingTie,
     FailCountError,
     MissingPanelScore,
     MissingVerdict,
+    NotEnoughExperts,
     PolicyError,
     RankingError,
     ScenarioError,
@@ -59,9 +107,13 @@ from .errors import (
 from .panel import (
     GroupCOutcome,
     PanelOrder,
+    PanelStatistics,
+    disagreement,
+    expert_calibration,
     fail_count,
     panel_order,
     panel_score,
+    panel_statistics,
     round_half_up,
     settle_group_c,
 )
@@ -107,4 +159,12 @@ __all__ = [
     "floor_share", "in_cohort", "out_of_cohort_reason", "panel_order", "panel_score",
     "publication_checks", "reverification_list", "reverification_size", "round_half_up",
     "run_cycle", "settle_group_a", "settle_group_b", "settle_group_c", "spot_check_draw",
+    # R6a: the pool, the panels and the draw; R6: the console's statistics.
+    "CLUSTERS", "ClusterCategory", "ConflictReason", "CoverageProblem", "DrawRecord",
+    "Eligibility", "Expert", "Ineligible", "NotEnoughExperts", "PanelInstitution",
+    "PanelResult", "PanelSpec", "PanelStatistics", "assignments", "conflict_map",
+    "conflict_reasons", "detected_conflicts", "disagreement", "draw", "drawable",
+    "eligibility", "eligible_experts", "expert_calibration", "new_seed",
+    "panel_assignment_problems", "panel_statistics", "replace_member", "replay", "run_draws",
+    "split_group", "supplementary_draw",
 ]

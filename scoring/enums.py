@@ -76,3 +76,46 @@ _TIE_LINE_DESCRIPTIONS = {
     TieLine.EXCELLENT: "the E line among the confirmed",
     TieLine.GOOD: "the E+G line among the confirmed",
 }
+
+
+class ClusterCategory(StrEnum):
+    """The three categories of the "343" innovation industry clusters (Art 3, domain.md) by
+    which a group may be split into panels (R6a)."""
+
+    LEADING = "优势"
+    EMERGING = "新兴"
+    DISTINCTIVE = "特色"
+
+
+CLUSTERS = {
+    "工程机械": ClusterCategory.LEADING,
+    "绿色低碳能源": ClusterCategory.LEADING,
+    "新材料": ClusterCategory.LEADING,
+    "数字经济": ClusterCategory.EMERGING,
+    "集成电路与ICT": ClusterCategory.EMERGING,
+    "医药健康": ClusterCategory.EMERGING,
+    "安全应急": ClusterCategory.EMERGING,
+    "精品钢材": ClusterCategory.DISTINCTIVE,
+    "高端纺织": ClusterCategory.DISTINCTIVE,
+    "食品及农副产品加工": ClusterCategory.DISTINCTIVE,
+}
+"""The ten "343" clusters (domain.md), in the policy's order, with their category (R6a)."""
+
+
+class Ineligible(StrEnum):
+    """Why an expert of the pool is not eligible for a panel (R6a); the draw's preview page
+    shows these reasons. The first that applies, in this order, is the one given."""
+
+    INACTIVE = "inactive"  # suspended, or no longer in the pool
+    NOT_SENIOR = "not_senior"  # below 副高
+    NO_MATCHING_CLUSTER = "no_matching_cluster"
+    ALREADY_DRAWN = "already_drawn"  # member or alternate of an earlier panel of the cycle
+
+
+class ConflictReason(StrEnum):
+    """Why an expert has a conflict of interest (回避) with an institution (R6a)."""
+
+    EMPLOYER = "employer"  # the institution's credit code is an employer, now or in 3 years
+    LEGAL_REPRESENTATIVE = "legal_representative"  # the expert's name is the institution's
+    CONTACT = "contact"  # the expert's name is the institution's contact person
+    DECLARED = "declared"  # by the expert, or recorded by the organiser

@@ -122,3 +122,19 @@ class ScenarioError(ScoringError, ValueError):
         self.where = where
         self.problem = problem
         super().__init__(f"{where}: {problem}")
+
+
+class NotEnoughExperts(ScoringError, ValueError):
+    """A draw (R6a) needs more eligible experts than there are: it is refused, saying how many
+    are missing. ``panel_id`` names the panel when the caller knows it."""
+
+    def __init__(self, needed: int, eligible: int, panel_id: str | None = None) -> None:
+        self.needed = needed
+        self.eligible = eligible
+        self.missing = needed - eligible
+        self.panel_id = panel_id
+        panel = f"panel {quote(panel_id)}: " if panel_id is not None else ""
+        super().__init__(
+            f"{panel}the draw needs {needed} experts but only {eligible} are eligible: "
+            f"{self.missing} missing (R6a)"
+        )

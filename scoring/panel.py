@@ -1,6 +1,8 @@
-"""R6 Panel review: panel scores, panel order and the ties that block a deciding line."""
+"""R6 Panel review: panel scores, panel order and the ties that block a deciding line; the
+statistics of the experts' scores that the organiser's console shows."""
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +31,17 @@ def panel_score(scores: Iterable[Score], trim_from: int = 5) -> Decimal:
     becomes 84.13 and 84.124999 becomes 84.12 with no binary rounding on the way. Scores are
     ints, Decimals or Fractions from 0 to 100; floats are refused because they are not exact.
     """
+    values = _exact_scores(scores)
+    if trim_from < 3:
+        raise ValueError(f"trimming from {trim_from} scores would leave none")
+    if len(values) >= trim_from:
+        values.sort()
+        values = values[1:-1]
+    return round_half_up(sum(values, Fraction(0)) / len(values))
+
+
+def _exact_scores(scores: Iterable[Score]) -> list[Fraction]:
+    """The experts' scores as fractions; refuses floats, values outside 0–100 and none."""
     values = []
     for score in scores:
         if isinstance(score, bool) or not isinstance(score, int | Decimal | Fraction):
@@ -39,12 +52,79 @@ def panel_score(scores: Iterable[Score], trim_from: int = 5) -> Decimal:
         values.append(exact)
     if not values:
         raise ValueError("a panel score needs at least one expert's score")
-    if trim_from < 3:
-        raise ValueError(f"trimming from {trim_from} scores would leave none")
-    if len(values) >= trim_from:
-        values.sort()
-        values = values[1:-1]
-    return round_half_up(sum(values, Fraction(0)) / len(values))
+    return values
+
+
+@dataclass(frozen=True)
+class PanelStatistics:
+    """One institution's scores as the organiser's console shows them (R6): how many, their
+    exact mean (untrimmed; ``mean_shown`` is it to 2 decimals half up), the panel score of R6
+    (trimmed), the lowest and highest, and the *sample* standard deviation (n − 1 in the
+    denominator: the panel's experts are a sample of the pool). The deviation is a float
+    because it is only displayed, never compared with a line; None with a single score."""
+
+    n: int
+    mean: Fraction
+    panel_score: Decimal
+    minimum: Fraction
+    maximum: Fraction
+    stdev: float | None
+
+    @property
+    def mean_shown(self) -> Decimal:
+        return round_half_up(self.mean)
+
+    @property
+    def spread(self) -> Fraction:
+        """Highest minus lowest score."""
+        return self.maximum - self.minimum
+
+
+def panel_statistics(scores: Iterable[Score], trim_from: int = 5) -> PanelStatistics:
+    """The statistics of one institution's experts' scores for the organiser's console (R6):
+    see ``PanelStatistics``. Scores as for ``panel_score``."""
+    values = _exact_scores(scores)
+    n = len(values)
+    mean = sum(values, Fraction(0)) / n
+    stdev = None
+    if n > 1:
+        variance = sum(((v - mean) ** 2 for v in values), Fraction(0)) / (n - 1)
+        stdev = math.sqrt(variance)
+    return PanelStatistics(
+        n=n,
+        mean=mean,
+        panel_score=panel_score(values, trim_from),
+        minimum=min(values),
+        maximum=max(values),
+        stdev=stdev,
+    )
+
+
+def disagreement(scores: Iterable[Score], threshold: Score) -> bool:
+    """Whether the experts disagree on an institution (R6, for the organiser's console): the
+    highest score minus the lowest is more than ``threshold`` points."""
+    values = _exact_scores(scores)
+    return max(values) - min(values) > Fraction(threshold)
+
+
+def expert_calibration(
+    scores_by_expert_institution: Mapping[str, Mapping[str, Score]],
+    panel_scores: Mapping[str, Decimal],
+) -> dict[str, Fraction]:
+    """How each expert scores against its panels (R6, for the organiser's console): the exact
+    mean of (its score − the institution's panel score) over the institutions it scored that
+    have a panel score. Positive means lenient, negative strict. ``scores_by_expert_institution``
+    is expert id → institution id → score; an expert with no institution that has a panel
+    score is left out."""
+    calibration = {}
+    for expert_id, scores in scores_by_expert_institution.items():
+        scored = [i for i in scores if i in panel_scores]
+        if not scored:
+            continue
+        own = _exact_scores(scores[i] for i in scored)
+        gaps = [s - Fraction(panel_scores[i]) for s, i in zip(own, scored, strict=True)]
+        calibration[expert_id] = sum(gaps, Fraction(0)) / len(gaps)
+    return calibration
 
 
 @dataclass(frozen=True)

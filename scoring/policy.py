@@ -13,7 +13,9 @@ class PolicyParams:
     """One policy version's parameters (R13). Construction validates every value.
 
     ``district_shares`` are the A / B / C shares of R4 (percent, summing to 100); the other
-    shares are percentages of N (R5); ``trim_from_scores`` is R6's "5 or more scores".
+    shares are percentages of N (R5); ``trim_from_scores`` is R6's "5 or more scores";
+    ``panel_size`` and ``panel_alternates`` are the members and alternates drawn per panel and
+    ``min_panel_scores`` the scores an institution's panel score needs (R6a).
     """
 
     district_shares: tuple[int, int, int] = (50, 40, 10)
@@ -26,6 +28,9 @@ class PolicyParams:
     notice_working_days: int = 5
     reward_cap_yuan: int = 5_000_000
     cohort_min_age_years: int = 2
+    panel_size: int = 7
+    panel_alternates: int = 2
+    min_panel_scores: int = 5
 
     def __post_init__(self) -> None:
         shares = self.district_shares
@@ -49,6 +54,9 @@ class PolicyParams:
         _check_int("notice_working_days", self.notice_working_days, low=1)
         _check_int("reward_cap_yuan", self.reward_cap_yuan, low=0)
         _check_int("cohort_min_age_years", self.cohort_min_age_years, low=0)
+        _check_int("panel_size", self.panel_size, low=1)
+        _check_int("panel_alternates", self.panel_alternates, low=0)
+        _check_int("min_panel_scores", self.min_panel_scores, low=1)
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, object]) -> PolicyParams:

@@ -2,8 +2,8 @@
 same rules the web app uses, and build the output document.
 
 Every problem raises ``ScenarioError`` with one line: where (the field path and, for an
-institution, its index and id) and what. Numbers are parsed as ``Decimal`` so panel scores
-stay exact.
+institution, an expert or a panel, its index and id) and what. Numbers are parsed as
+``Decimal`` so panel scores stay exact.
 """
 from __future__ import annotations
 
@@ -16,11 +16,21 @@ from decimal import Decimal
 
 from .cohort import out_of_cohort_reason
 from .cycle import Participant, run_cycle
-from .enums import Final, OutOfCohort, SpotVerdict, Verdict
+from .draw import (
+    Expert,
+    PanelInstitution,
+    PanelResult,
+    PanelSpec,
+    panel_assignment_problems,
+    run_draws,
+    split_group,
+)
+from .enums import CLUSTERS, ClusterCategory, Final, Group, OutOfCohort, SpotVerdict, Verdict
 from .errors import (
     BlockingTie,
     FailCountError,
     MissingPanelScore,
+    NotEnoughExperts,
     PolicyError,
     RankingError,
     ScenarioError,
@@ -31,12 +41,15 @@ from .policy import PolicyParams
 
 TOP_FIELDS = (
     "year", "policy", "spot_check_seed", "panel_fail_count", "alternates", "institutions",
-    "panel_tiebreak",
+    "panel_tiebreak", "experts", "panels",
 )
 INSTITUTION_FIELDS = (
     "id", "district", "filing_year", "submitted", "district_rank", "panel_score", "reverify",
-    "spot_check", "fraud", "previous_final",
+    "spot_check", "fraud", "previous_final", "cluster", "legal_representative", "contact",
 )
+EXPERT_FIELDS = ("id", "name", "clusters", "senior", "active", "employers", "declared_conflicts")
+PANEL_FIELDS = ("id", "group", "categories", "seed", "widen")
+_PANEL_GROUPS = (Group.A, Group.C)
 _DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _CENT = Decimal("0.01")
 
@@ -53,12 +66,16 @@ class ScenarioInstitution:
     out_of_cohort: OutOfCohort | None
     submitted: bool | None  # None: outside the cohort, so never read
     participant: Participant | None
+    # What the draw reads of a participant (R6a); never read outside the cohort.
+    cluster: str | None = None
+    legal_representative: str = ""
+    contact: str = ""
 
 
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario: the inputs of ``run_cycle`` plus the non-participants (R1,
-    R2)."""
+    R2), and the expert pool and panels of the draw (R6a; ``panels`` None: no draw)."""
 
     year: int
     params: PolicyParams
@@ -67,6 +84,8 @@ class Scenario:
     alternates: int
     panel_tiebreak: tuple[str, ...]
     institutions: tuple[ScenarioInstitution, ...]
+    experts: tuple[Expert, ...] = ()
+    panels: tuple[PanelSpec, ...] | None = None
 
 
 def load_scenario(text: str) -> object:
@@ -96,8 +115,9 @@ def parse_scenario(data: object) -> Scenario:
     Cohort (R1) and submission (R2) decide which fields matter: for an institution outside
     the cohort only id, district and filing_year are read, for a non-submitter ``submitted``
     as well; for a participant every field is checked. Checks run in a fixed order (the
-    top-level fields, the institutions one by one, the ids of ``panel_tiebreak``), so a file
-    with several problems always reports the same one first.
+    top-level fields, the institutions one by one, the ids of ``panel_tiebreak``, the experts
+    one by one, the panels one by one), so a file with several problems always reports the
+    same one first.
     """
     if not isinstance(data, dict):
         raise ScenarioError("scenario", f"must be a JSON object, got {_kind(data)}")
@@ -129,6 +149,8 @@ def parse_scenario(data: object) -> Scenario:
             raise ScenarioError(
                 f"panel_tiebreak[{position}]", f"{quote(institution_id)} is not an institution id"
             )
+    experts = _experts(data.get("experts", []), index_of_id)
+    panels = None if "panels" not in data else _panels(data["panels"])
     return Scenario(
         year=year,
         params=params,
@@ -137,6 +159,8 @@ def parse_scenario(data: object) -> Scenario:
         alternates=alternates,
         panel_tiebreak=tiebreak,
         institutions=tuple(institutions),
+        experts=experts,
+        panels=panels,
     )
 
 
@@ -145,8 +169,9 @@ def run_scenario(scenario: Scenario) -> dict:
     docs/rules.md.
 
     Problems only the rules can see (a district's ranks, a missing panel score, too small a
-    ``panel_fail_count``, a blocking tie) raise ``ScenarioError``; the original exception is
-    its ``__cause__``.
+    ``panel_fail_count``, a blocking tie; then a member of A or C in no panel or in two, a
+    panel with no institution or too few eligible experts) raise ``ScenarioError``; the
+    original exception, where there is one, is its ``__cause__``.
     """
     participants = [i.participant for i in scenario.institutions if i.participant is not None]
     where = {i.id: _where(i.index, i.id) for i in scenario.institutions}
@@ -208,7 +233,85 @@ def run_scenario(scenario: Scenario) -> dict:
             i.id for i in scenario.institutions if i.out_of_cohort is None and not i.submitted
         ),
         "checks": {"passed": result.checks.passed, "failures": list(result.checks.failures)},
+        "panels": _draws(scenario, result.preliminary, where),
     }
+
+
+def _draws(
+    scenario: Scenario, preliminary: Mapping[str, Group], where: Mapping[str, str]
+) -> dict:
+    """The ``panels`` of the output (R6a): check that every member of A and C is in exactly
+    one panel, draw the panels in the order listed and report each one."""
+    if scenario.panels is None:
+        return {}
+    group_members: dict[Group, list[PanelInstitution]] = {g: [] for g in _PANEL_GROUPS}
+    cluster_of = {}
+    for institution in scenario.institutions:
+        group = preliminary.get(institution.id)
+        if group in group_members:
+            cluster_of[institution.id] = institution.cluster
+            group_members[group].append(PanelInstitution(
+                id=institution.id,
+                cluster=institution.cluster,
+                # The scenario's id is normally the credit code (docs/rules.md).
+                credit_code=institution.id,
+                legal_representative=institution.legal_representative,
+                contact=institution.contact,
+            ))
+    held = {}
+    for index, panel in enumerate(scenario.panels):
+        ids = split_group(
+            {i.id: i.cluster for i in group_members[panel.group]}, panel.categories
+        )
+        if not ids:
+            raise ScenarioError(
+                _panel_where(index, panel.id),
+                f"holds no institution of group {panel.group}"
+                f"{_categories_text(panel.categories)}; a panel needs at least one (R6a)",
+            )
+        held[panel.id] = ids
+    members = [i.id for g in _PANEL_GROUPS for i in group_members[g]]
+    problems = panel_assignment_problems(members, held)
+    if problems:
+        problem = problems[0]
+        institution_id = problem.institution_id
+        if problem.panels:
+            found = f"is in panels {' and '.join(quote(p) for p in problem.panels)}"
+        else:
+            found = f"is in no panel (its cluster is {show(cluster_of[institution_id])})"
+        raise ScenarioError(
+            f"{where[institution_id]}: panels",
+            f"member of group {preliminary[institution_id]} {found}; every member of groups "
+            "A and C must be in exactly one panel (R6a)",
+        )
+    try:
+        drawn = run_draws(scenario.experts, scenario.panels, group_members, scenario.params)
+    except NotEnoughExperts as exc:
+        index = next(i for i, p in enumerate(scenario.panels) if p.id == exc.panel_id)
+        params = scenario.params
+        raise ScenarioError(
+            _panel_where(index, exc.panel_id),
+            f"{exc.eligible} eligible experts, the draw needs {exc.needed} (panel_size "
+            f"{params.panel_size} + panel_alternates {params.panel_alternates}): "
+            f"{exc.missing} missing (R6a)",
+        ) from exc
+    return {panel.id: _panel_output(panel) for panel in drawn}
+
+
+def _panel_output(panel: PanelResult) -> dict:
+    return {
+        "institutions": list(panel.institutions),
+        "eligible": panel.eligible,
+        "members": list(panel.members),
+        "alternates": list(panel.alternates),
+        "conflicts": {i: list(experts) for i, experts in panel.conflicts.items()},
+    }
+
+
+def _categories_text(categories: frozenset[ClusterCategory] | None) -> str:
+    if categories is None:
+        return ""
+    return " in " + ", ".join(c.value for c in ClusterCategory if c in categories)
 
 
 def simulate(source: str | Mapping) -> dict:
@@ -243,9 +346,14 @@ def _institution(
     )
     submitted = None
     participant = None
+    cluster = None
+    legal_representative = contact = ""
     if reason is None:
         submitted = _flag(entry, "submitted", here, default=True)
     if reason is None and submitted:
+        cluster = _cluster(entry.get("cluster"), f"{here}: cluster")
+        legal_representative = _name(entry, "legal_representative", here)
+        contact = _name(entry, "contact", here)
         participant = Participant(
             id=institution_id,
             district=district,
@@ -264,7 +372,146 @@ def _institution(
         out_of_cohort=reason,
         submitted=submitted,
         participant=participant,
+        cluster=cluster,
+        legal_representative=legal_representative,
+        contact=contact,
     )
+
+
+def _cluster(value: object, where: str, *, nullable: bool = True) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or value not in CLUSTERS:
+        raise ScenarioError(
+            where, f"must be one of the ten \"343\" clusters ({', '.join(CLUSTERS)})"
+                   f"{' or null' if nullable else ''}, got {show(value)}"
+        )
+    return value
+
+
+def _name(entry: dict, name: str, prefix: str) -> str:
+    """A person's name (R6a conflicts): a string, "" (no one) by default or for null."""
+    value = entry.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ScenarioError(_field(prefix, name), f"must be a string, got {show(value)}")
+    return _valid_text(value, _field(prefix, name))
+
+
+def _experts(value: object, index_of_id: Mapping[str, int]) -> tuple[Expert, ...]:
+    """The ``experts`` of the pool (R6a), each validated; ids unique."""
+    if not isinstance(value, list):
+        raise ScenarioError("experts", f"must be a list, got {_kind(value)}")
+    experts = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        here = f"experts[{index}]"
+        if not isinstance(entry, dict):
+            raise ScenarioError(here, f"must be an object, got {_kind(entry)}")
+        if "id" not in entry:
+            raise ScenarioError(f"{here}: id", "missing; a non-empty string is required")
+        expert_id = _text(entry["id"], f"{here}: id")
+        here = f"experts[{index}] (id {quote(expert_id)})"
+        if expert_id in seen:
+            raise ScenarioError(f"{here}: id", f"duplicate of experts[{seen[expert_id]}]")
+        seen[expert_id] = index
+        _no_unknown_fields(entry, EXPERT_FIELDS, here)
+        if "clusters" not in entry:
+            raise ScenarioError(
+                f"{here}: clusters", "missing; a list of the clusters the expert judges is "
+                                     "required"
+            )
+        clusters = _list(entry["clusters"], f"{here}: clusters", "cluster names")
+        for position, cluster in enumerate(clusters):
+            _cluster(cluster, f"{here}: clusters[{position}]", nullable=False)
+        employers = _list(entry.get("employers", []), f"{here}: employers", "credit codes")
+        for position, code in enumerate(employers):
+            _text(code, f"{here}: employers[{position}]")
+        declared = _list(
+            entry.get("declared_conflicts", []), f"{here}: declared_conflicts",
+            "institution ids",
+        )
+        for position, institution_id in enumerate(declared):
+            where = f"{here}: declared_conflicts[{position}]"
+            if not isinstance(institution_id, str):
+                raise ScenarioError(where, f"must be an institution id, got {show(institution_id)}")
+            if institution_id not in index_of_id:
+                raise ScenarioError(where, f"{quote(institution_id)} is not an institution id")
+        experts.append(Expert(
+            id=expert_id,
+            name=_name(entry, "name", here),
+            clusters=frozenset(clusters),
+            senior=_flag(entry, "senior", here, default=True),
+            active=_flag(entry, "active", here, default=True),
+            employers=frozenset(employers),
+            declared_conflicts=frozenset(declared),
+        ))
+    return tuple(experts)
+
+
+def _panels(value: object) -> tuple[PanelSpec, ...]:
+    """The ``panels`` (R6a), each validated, in the order they are drawn; ids unique."""
+    if not isinstance(value, list):
+        raise ScenarioError("panels", f"must be a list, got {_kind(value)}")
+    panels = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(value):
+        here = f"panels[{index}]"
+        if not isinstance(entry, dict):
+            raise ScenarioError(here, f"must be an object, got {_kind(entry)}")
+        if "id" not in entry:
+            raise ScenarioError(f"{here}: id", "missing; a non-empty string is required")
+        panel_id = _text(entry["id"], f"{here}: id")
+        here = _panel_where(index, panel_id)
+        if panel_id in seen:
+            raise ScenarioError(f"{here}: id", f"duplicate of panels[{seen[panel_id]}]")
+        seen[panel_id] = index
+        _no_unknown_fields(entry, PANEL_FIELDS, here)
+        group = entry.get("group")
+        if group not in _PANEL_GROUPS or not isinstance(group, str):
+            missing = "missing; " if "group" not in entry else ""
+            raise ScenarioError(
+                f"{here}: group",
+                f"{missing}must be A or C" + ("" if missing else f", got {show(group)}"),
+            )
+        if "seed" not in entry:
+            raise ScenarioError(f"{here}: seed", "missing; a non-empty string is required")
+        seed = _text(entry["seed"], f"{here}: seed")
+        panels.append(PanelSpec(
+            id=panel_id,
+            group=Group(group),
+            seed=seed,
+            categories=_categories(entry.get("categories"), f"{here}: categories"),
+            widen=_flag(entry, "widen", here, default=False),
+        ))
+    return tuple(panels)
+
+
+def _categories(value: object, where: str) -> frozenset[ClusterCategory] | None:
+    if value is None:
+        return None
+    allowed = _values_of(ClusterCategory)
+    expected = f"null or a non-empty list of {', '.join(allowed)}"
+    if not isinstance(value, list) or not value:
+        got = "an empty list" if value == [] else _kind(value)
+        raise ScenarioError(where, f"must be {expected}, got {got}")
+    for position, category in enumerate(value):
+        if not isinstance(category, str) or category not in allowed:
+            raise ScenarioError(
+                f"{where}[{position}]", f"must be one of {', '.join(allowed)}, got {show(category)}"
+            )
+    return frozenset(ClusterCategory(c) for c in value)
+
+
+def _panel_where(index: int, panel_id: str) -> str:
+    return f"panels[{index}] (id {quote(panel_id)})"
+
+
+def _list(value: object, where: str, of: str) -> list:
+    if not isinstance(value, list):
+        raise ScenarioError(where, f"must be a list of {of}, got {_kind(value)}")
+    return value
 
 
 def _where(index: int, institution_id: str) -> str:
@@ -317,6 +564,10 @@ def _rank(entry: dict, prefix: str) -> int:
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise ScenarioError(where, f"must be a non-empty string, got {show(value)}")
+    return _valid_text(value, where)
+
+
+def _valid_text(value: str, where: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

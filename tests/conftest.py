@@ -157,7 +157,8 @@ def policy_data():
             "effective_date": "2026-07-01", "share_a": 50, "share_b": 40, "share_c": 10,
             "excellent_share": 10, "good_share": 25, "top_tier_cap": 30, "fail_min_share": 3,
             "spot_check_share": 3, "trim_from_scores": 5, "notice_working_days": 5,
-            "reward_cap_yuan": 5_000_000, "cohort_min_age_years": 2, "notes": "",
+            "reward_cap_yuan": 5_000_000, "cohort_min_age_years": 2, "panel_size": 7,
+            "panel_alternates": 2, "min_panel_scores": 5, "notes": "",
         }
         data.update(overrides)
         return data

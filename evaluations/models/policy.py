@@ -45,6 +45,12 @@ class PolicyVersion(models.Model):
     reward_cap_yuan = models.PositiveIntegerField(_("reward cap (yuan)"), default=5_000_000)
     cohort_min_age_years = models.PositiveSmallIntegerField(
         _("years between filing and first evaluation"), default=2)
+    panel_size = models.PositiveSmallIntegerField(_("experts drawn per panel"), default=7,
+                                                  validators=[MinValueValidator(1)])
+    panel_alternates = models.PositiveSmallIntegerField(_("alternates drawn per panel"),
+                                                        default=2)
+    min_panel_scores = models.PositiveSmallIntegerField(
+        _("expert scores an institution needs"), default=5, validators=[MinValueValidator(1)])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("created by"))
@@ -53,7 +59,8 @@ class PolicyVersion(models.Model):
     PARAMETER_FIELDS = (
         "share_a", "share_b", "share_c", "excellent_share", "good_share", "top_tier_cap",
         "fail_min_share", "spot_check_share", "trim_from_scores", "notice_working_days",
-        "reward_cap_yuan", "cohort_min_age_years",
+        "reward_cap_yuan", "cohort_min_age_years", "panel_size", "panel_alternates",
+        "min_panel_scores",
     )
 
     class Meta:
@@ -86,4 +93,7 @@ class PolicyVersion(models.Model):
             notice_working_days=self.notice_working_days,
             reward_cap_yuan=self.reward_cap_yuan,
             cohort_min_age_years=self.cohort_min_age_years,
+            panel_size=self.panel_size,
+            panel_alternates=self.panel_alternates,
+            min_panel_scores=self.min_panel_scores,
         )

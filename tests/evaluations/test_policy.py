@@ -21,6 +21,7 @@ R13_DEFAULTS = {
     "share_a": 50, "share_b": 40, "share_c": 10, "excellent_share": 10, "good_share": 25,
     "top_tier_cap": 30, "fail_min_share": 3, "spot_check_share": 3, "trim_from_scores": 5,
     "notice_working_days": 5, "reward_cap_yuan": 5_000_000, "cohort_min_age_years": 2,
+    "panel_size": 7, "panel_alternates": 2, "min_panel_scores": 5,
 }
 
 
@@ -131,18 +132,21 @@ def test_policy_version_as_params_of_defaults_is_the_policy(default_policy):
     assert default_policy.as_params() == PolicyParams(
         district_shares=(50, 40, 10), excellent_share=10, good_share=25, top_tier_cap=30,
         fail_min_share=3, spot_check_share=3, trim_from_scores=5, notice_working_days=5,
-        reward_cap_yuan=5_000_000, cohort_min_age_years=2)
+        reward_cap_yuan=5_000_000, cohort_min_age_years=2, panel_size=7, panel_alternates=2,
+        min_panel_scores=5)
 
 
 def test_policy_version_as_params_carries_every_parameter(db):
     version = PolicyVersionFactory(
         share_a=45, share_b=45, share_c=10, excellent_share=12, good_share=20, top_tier_cap=25,
         fail_min_share=4, spot_check_share=5, trim_from_scores=7, notice_working_days=7,
-        reward_cap_yuan=3_000_000, cohort_min_age_years=3)
+        reward_cap_yuan=3_000_000, cohort_min_age_years=3, panel_size=9, panel_alternates=3,
+        min_panel_scores=6)
     assert version.as_params() == PolicyParams(
         district_shares=(45, 45, 10), excellent_share=12, good_share=20, top_tier_cap=25,
         fail_min_share=4, spot_check_share=5, trim_from_scores=7, notice_working_days=7,
-        reward_cap_yuan=3_000_000, cohort_min_age_years=3)
+        reward_cap_yuan=3_000_000, cohort_min_age_years=3, panel_size=9, panel_alternates=3,
+        min_panel_scores=6)
 
 
 # --- policy_version_in_force ----------------------------------------------------------------

@@ -27,7 +27,7 @@ def _render(result):
     return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
 
 
-@pytest.mark.parametrize("name", ["small", "xuzhou"])
+@pytest.mark.parametrize("name", ["small", "xuzhou", "panels"])
 def test_example_scenario_gives_the_committed_result(name):
     scenario = (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
     expected = (EXAMPLES / f"{name}.result.json").read_text(encoding="utf-8")
@@ -48,6 +48,24 @@ def test_example_blocking_tie_is_small_without_its_tiebreak():
     assert (small["panel_tiebreak"], tie["panel_tiebreak"]) == (["yl-02", "gl-02"], [])
     assert {k: v for k, v in small.items() if k != "panel_tiebreak"} == {
         k: v for k, v in tie.items() if k != "panel_tiebreak"}
+
+
+def test_example_panels_is_small_with_a_draw_and_the_same_results():
+    small = json.loads((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    panels = json.loads((EXAMPLES / "panels.json").read_text(encoding="utf-8"))
+    draw_fields = {"cluster", "legal_representative", "contact"}
+    stripped = [{k: v for k, v in i.items() if k not in draw_fields}
+                for i in panels["institutions"]]
+    assert stripped == small["institutions"]
+    assert {k: v for k, v in panels.items()
+            if k not in {"experts", "panels", "policy", "institutions"}} == {
+        k: v for k, v in small.items() if k not in {"policy", "institutions"}}
+    small_result = simulate((EXAMPLES / "small.json").read_text(encoding="utf-8"))
+    result = simulate((EXAMPLES / "panels.json").read_text(encoding="utf-8"))
+    assert small_result["panels"] == {}
+    assert {k: v for k, v in result.items() if k != "panels"} == {
+        k: v for k, v in small_result.items() if k != "panels"}
+    assert list(result["panels"]) == ["A-优势", "A-新兴特色", "C"]
 
 
 def test_generator_reproduces_xuzhou_json():

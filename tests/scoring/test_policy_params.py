@@ -23,7 +23,7 @@ def test_policy_params_from_overrides_applies_names_and_keeps_shares_a_tuple():
     ({"bonus": 1}, "bonus: unknown parameter (known: district_shares, excellent_share, "
                    "good_share, top_tier_cap, fail_min_share, spot_check_share, "
                    "trim_from_scores, notice_working_days, reward_cap_yuan, "
-                   "cohort_min_age_years)"),
+                   "cohort_min_age_years, panel_size, panel_alternates, min_panel_scores)"),
     ({"district_shares": [50, 40, 20]},
      "district_shares: must be 3 non-negative integers summing to 100, got [50, 40, 20]"),
     ({"district_shares": [50, 50]},

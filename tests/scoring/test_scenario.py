@@ -56,6 +56,8 @@ def test_simulate_base_scenario_with_defaults():
         "deregistered": [],
         "abandoned": [],
         "checks": {"passed": True, "failures": []},
+        # R6a: no panels without the key.
+        "panels": {},
     }
 
 
@@ -120,11 +122,13 @@ def _set(field, value, index=None):
     (_drop("institutions"), "institutions: missing; a list of institutions is required"),
     (_set("institutions", {"a": 1}), "institutions: must be a list, got an object"),
     (_set("colour", "red"), '"colour": unknown field (known: year, policy, spot_check_seed, '
-                            'panel_fail_count, alternates, institutions, panel_tiebreak)'),
+                            'panel_fail_count, alternates, institutions, panel_tiebreak, '
+                            'experts, panels)'),
     (_set("policy", {"bonus": 1}),
      "policy.bonus: unknown parameter (known: district_shares, excellent_share, good_share, "
      "top_tier_cap, fail_min_share, spot_check_share, trim_from_scores, notice_working_days, "
-     "reward_cap_yuan, cohort_min_age_years)"),
+     "reward_cap_yuan, cohort_min_age_years, panel_size, panel_alternates, "
+     "min_panel_scores)"),
     (_set("policy", {"good_share": "25"}), 'policy.good_share: must be an integer, got "25"'),
     (_set("policy", []), "policy: must be an object, got a list"),
     (_set("spot_check_seed", 7), "spot_check_seed: must be a string, got 7"),
@@ -162,7 +166,8 @@ def test_simulate_bad_top_level_fields(change, message):
                                      'integer, got "2021"'),
     (_set("score", 1, 0), 'institutions[0] (id "a"): "score": unknown field (known: id, '
                           'district, filing_year, submitted, district_rank, panel_score, '
-                          'reverify, spot_check, fraud, previous_final)'),
+                          'reverify, spot_check, fraud, previous_final, cluster, '
+                          'legal_representative, contact)'),
     (_set("submitted", "yes", 0), 'institutions[0] (id "a"): submitted: must be true or false, '
                                   'got "yes"'),
     (_drop("district_rank", 2), 'institutions[2] (id "c"): district_rank: missing; every '

@@ -30,6 +30,13 @@ def test_simulate_cycle_writes_the_result_to_stdout(command):
     assert finished.stdout == (EXAMPLES / "small.result.json").read_text(encoding="utf-8")
 
 
+def test_simulate_cycle_writes_the_panels_draw(command):
+    # R6a: the draw's output keys come out of both commands alike.
+    finished = _run(command, EXAMPLES / "panels.json")
+    assert (finished.returncode, finished.stderr) == (0, "")
+    assert finished.stdout == (EXAMPLES / "panels.result.json").read_text(encoding="utf-8")
+
+
 def test_simulate_cycle_writes_the_result_to_out(command, tmp_path):
     out = tmp_path / "result.json"
     finished = _run(command, EXAMPLES / "xuzhou.json", "--out", out)
