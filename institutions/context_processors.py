@@ -26,14 +26,15 @@ _ALSO = {
 }
 
 # Pages under a link's URL that are not its own: account management lives under /registry/
-# but is reached from the user menu, not from 备案名录.
+# but is reached from the user menu, not from 备案名录; the expert pool has a link of its own.
 _NOT = {
-    "institutions:list": re.compile(r"^/registry/accounts/"),
+    "institutions:list": re.compile(r"^/registry/(accounts|experts)/"),
 }
 
 # (label, url name, permission) — a link shows only to users holding the permission.
 _NAV = [
     (_("Registry"), "institutions:list", "institutions.view_registry"),
+    (_("Expert pool"), "institutions:expert_list", "institutions.view_pool"),
     (_("Our institution"), "institutions:mine", "institutions.view_own_institution"),
     (_("Fill in the self-evaluation"), "evaluations:my_submission",
      "evaluations.fill_submission"),

@@ -41,3 +41,29 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", pgettext_lazy("outbox status", "Pending")
     SENT = "sent", pgettext_lazy("outbox status", "Sent")
     FAILED = "failed", pgettext_lazy("outbox status", "Failed")
+
+
+# --- The expert pool (R6a) ---------------------------------------------------------------------
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class TitleLevel(models.TextChoices):
+    """Levels of a professional title (职称), highest first."""
+
+    FULL_SENIOR = "full_senior", _("Full senior title")
+    ASSOCIATE_SENIOR = "associate_senior", _("Associate senior title")
+    INTERMEDIATE = "intermediate", _("Intermediate title")
+    JUNIOR = "junior", _("Junior title")
+
+
+# Rank of each level: a higher number is a higher title.
+TITLE_RANK = {TitleLevel.JUNIOR: 1, TitleLevel.INTERMEDIATE: 2,
+              TitleLevel.ASSOCIATE_SENIOR: 3, TitleLevel.FULL_SENIOR: 4}
+
+
+class ExpertStatus(models.TextChoices):
+    ACTIVE = "active", pgettext_lazy("expert status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("expert status", "Suspended")

@@ -111,3 +111,9 @@ rules.add_perm("institutions.manage_accounts", can_manage_accounts)
 rules.add_perm("institutions.change_account", can_change_account)
 rules.add_perm("institutions.unlock_account", is_city_admin)
 rules.add_perm("institutions.bulk_create_accounts", is_city_admin)
+
+
+# --- The expert pool (R6a): the panel organiser keeps it; the city administrator reads it ----
+
+rules.add_perm("institutions.view_pool", is_city_staff)
+rules.add_perm("institutions.manage_pool", is_panel_organiser)

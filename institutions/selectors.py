@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .enums import FilingStatus, Role
-from .models import District, Institution, User
+from .models import District, Expert, Institution, User
 from .rules import (
     is_city_admin,
     is_city_staff,
@@ -219,3 +219,8 @@ def institution_admin_logins(institutions: Iterable[Institution]) -> list[User]:
               .select_related("institution__district").order_by("pk"))
     return sorted((a for a in admins if a.institution_id in order),
                   key=lambda a: order[a.institution_id])
+
+
+def experts_listed() -> QuerySet[Expert]:
+    """The expert pool as its list shows it, with the clusters each can judge."""
+    return Expert.objects.prefetch_related("clusters").order_by("pool_number")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, notifications, registry, transfer
+from .views import accounts, notifications, pool, registry, transfer
 
 app_name = "institutions"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("import/template.xlsx", transfer.RegistryImportTemplateView.as_view(),
          name="import_template"),
     path("export.xlsx", transfer.RegistryExportView.as_view(), name="export"),
+    # The expert pool (R6a), beside the registry.
+    path("experts/", pool.ExpertListView.as_view(), name="expert_list"),
+    path("experts/new/", pool.ExpertFormView.as_view(), name="expert_create"),
+    path("experts/<int:pk>/", pool.ExpertDetailView.as_view(), name="expert_detail"),
+    path("experts/<int:pk>/edit/", pool.ExpertFormView.as_view(), name="expert_update"),
+    path("experts/<int:pk>/suspend/", pool.ExpertSuspendView.as_view(), name="expert_suspend"),
+    path("experts/<int:pk>/reinstate/", pool.ExpertReinstateView.as_view(),
+         name="expert_reinstate"),
     path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/read/", notifications.NotificationReadView.as_view(),
          name="notification_read"),

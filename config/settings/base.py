@@ -297,6 +297,10 @@ XLSX_MAX_SHARED_STRINGS = env.int("XLSX_MAX_SHARED_STRINGS", default=1_000_000)
 XLSX_MAX_SHARED_STRINGS_BYTES = env.int("XLSX_MAX_SHARED_STRINGS_BYTES",
                                         default=100 * 1024 * 1024)
 REGISTRY_PAGE_SIZE = 25
+# The lowest professional title an expert of the pool needs to be drawn (R6a: 副高 and above).
+EXPERT_MIN_TITLE_LEVEL = env.str("DJANGO_EXPERT_MIN_TITLE_LEVEL", default="associate_senior")
+# A panel flags an institution whose experts' scores spread over more than this many points.
+PANEL_DISAGREEMENT_POINTS = env.int("DJANGO_PANEL_DISAGREEMENT_POINTS", default=20)
 
 LOGGING = {
     "version": 1,

@@ -19,7 +19,15 @@ from contextvars import ContextVar
 from auditlog.context import auditlog_value, set_actor
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Cluster, District, Institution, InstitutionStatusChange, User
+from ..models import (
+    Cluster,
+    District,
+    Expert,
+    ExpertEmployment,
+    Institution,
+    InstitutionStatusChange,
+    User,
+)
 from .registry import Audience, Scope, register, scopes_bulk_create
 
 _acting: ContextVar = ContextVar("acting_as", default=None)
@@ -77,6 +85,9 @@ def connect() -> None:
 
 
 register(District, scope=lambda d: Scope(district=d.pk), audience=Audience.CITY)
+register(Expert, scope=lambda e: Scope(), audience=Audience.CITY, name=lambda e: str(e))
+register(ExpertEmployment, scope=lambda e: Scope(), audience=Audience.CITY,
+         name_related=["expert"])
 register(Cluster, scope=lambda c: Scope(), audience=Audience.CITY)
 register(Institution, scope=lambda i: Scope(district=i.district_id, institution=i.pk),
          audience=Audience.INSTITUTION)

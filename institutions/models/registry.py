@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.models import RulesModelBase, RulesModelMixin
 
-from . import rules as perms
-from .enums import (
+from .. import rules as perms
+from ..enums import (
     INSTITUTION_ROLES,
     ClusterGroup,
     DistrictKind,
@@ -18,7 +18,7 @@ from .enums import (
     OutboxStatus,
     Role,
 )
-from .validators import validate_credit_code
+from ..validators import validate_credit_code
 
 
 class District(models.Model):

@@ -1,4 +1,4 @@
-"""factory_boy factories of the registry and the accounts."""
+"""factory_boy factories of the registry, the accounts and the expert pool."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +7,8 @@ import factory
 from stdnum.cn import uscc
 
 from evaluations.models import Cycle, PolicyVersion
-from institutions.enums import Role
-from institutions.models import Cluster, District, Institution, User
+from institutions.enums import Gender, Role, TitleLevel
+from institutions.models import Cluster, District, Expert, Institution, User
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -69,3 +69,28 @@ class CycleFactory(factory.django.DjangoModelFactory):
 
     year = factory.Sequence(lambda n: 2025 + 2 * n)
     policy_version = factory.SubFactory(PolicyVersionFactory)
+
+
+class ExpertFactory(factory.django.DjangoModelFactory):
+    """An active expert of the pool with a senior title, judging the first cluster (pass
+    ``clusters=[…]`` for others)."""
+
+    class Meta:
+        model = Expert
+        skip_postgeneration_save = True
+
+    pool_number = factory.Sequence(lambda n: f"E{n + 1:04d}")
+    name = factory.Sequence(lambda n: f"专家{n:04d}")
+    gender = Gender.MALE
+    employer_name = "中国矿业大学"
+    employer_credit_code = factory.Sequence(lambda n: make_credit_code(n + 500_000, "12"))
+    title = "教授"
+    title_level = TitleLevel.FULL_SENIOR
+    phone = "13800000000"
+    email = factory.Sequence(lambda n: f"expert{n}@example.cn")
+
+    @factory.post_generation
+    def clusters(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.clusters.set(extracted if extracted is not None
+                             else [Cluster.objects.order_by("sort_order").first()])

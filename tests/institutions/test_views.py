@@ -335,10 +335,12 @@ def test_home_institution_account_sees_its_own_institution(as_user, users, role,
 
 
 @pytest.mark.parametrize("role, links", [
-    ("city_admin", ["institutions:list", "evaluations:cycle_list", "evaluations:policy_list",
+    ("city_admin", ["institutions:list", "institutions:expert_list", "evaluations:cycle_list",
+                    "evaluations:policy_list",
                     "evaluations:progress_current", "evaluations:review_home",
                     "evaluations:credit_record_list", "audit_log"]),
-    ("panel_organiser", ["institutions:list", "evaluations:cycle_list",
+    ("panel_organiser", ["institutions:list", "institutions:expert_list",
+                         "evaluations:cycle_list",
                          "evaluations:policy_list", "evaluations:progress_current",
                          "evaluations:review_home", "evaluations:credit_record_list"]),
     ("district_reviewer", ["institutions:list", "evaluations:progress_current",
