@@ -19,6 +19,7 @@ from institutions.audit.registry import names_key
 
 from .models import (
     ClaimReview,
+    Conflict,
     CreditRecord,
     Cycle,
     CycleStage,
@@ -32,6 +33,9 @@ from .models import (
     IndicatorCategory,
     IndicatorField,
     IndicatorResponse,
+    Panel,
+    PanelDraw,
+    PanelSeat,
     Participant,
     PolicyVersion,
     RankingRevision,
@@ -186,3 +190,15 @@ register(CreditRecord,
          scope=lambda r: Scope(cycle=r.cycle_id, institution=r.institution_id,
                                district=r.institution.district_id),
          audience=Audience.CITY, name_related=["institution"])
+
+
+# --- Stage 3 ------------------------------------------------------------------------------
+# The city's alone until the results are published: no district or institution reads them.
+register(Panel, scope=lambda p: Scope(cycle=p.cycle_id), audience=Audience.CITY,
+         name=lambda p: p.name)
+register(PanelDraw, scope=lambda d: Scope(cycle=d.panel.cycle_id), audience=Audience.CITY,
+         name_related=["panel"])
+register(PanelSeat, scope=lambda s: Scope(cycle=s.panel.cycle_id), audience=Audience.CITY,
+         name_related=["panel", "expert"])
+register(Conflict, scope=lambda c: Scope(cycle=c.cycle_id), audience=Audience.CITY,
+         name_related=["expert", "participant__institution"])

@@ -143,3 +143,43 @@ STATUS_TONES: dict[type[models.TextChoices], dict[str, str]] = {
 def status_tone(kind: type[models.TextChoices], value: str) -> str:
     """The colour of ``value``, a status of type ``kind``."""
     return STATUS_TONES[kind].get(value, "secondary")
+
+
+# --- Stage 3, the panel review (Art 11, R6a, R6) -------------------------------------------------
+
+class PanelGroup(models.TextChoices):
+    """The groups the panels review (R6): the best and the poorest of the preliminary review."""
+
+    A = "A", _("Group A (good)")
+    C = "C", _("Group C (poor)")
+
+
+class SeatRole(models.TextChoices):
+    MEMBER = "member", _("Member")
+    ALTERNATE = "alternate", _("Alternate")
+
+
+class SeatStatus(models.TextChoices):
+    """Where a drawn expert stands with its panel (R6a)."""
+
+    DRAWN = "drawn", _("Drawn, not yet invited")
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    RECUSED = "recused", _("Withdrew from the panel")
+    STANDBY = "standby", _("Alternate on standby")
+
+
+class DrawKind(models.TextChoices):
+    INITIAL = "initial", _("Draw")
+    SUPPLEMENTARY = "supplementary", _("Supplementary draw")
+
+
+class ConflictSource(models.TextChoices):
+    """How a conflict of interest (回避) became known (R6a)."""
+
+    EMPLOYER = "employer", _("Works or worked there in the last three years")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("Is its legal representative")
+    CONTACT = "contact", _("Is its contact person")
+    DECLARED = "declared", _("Declared by the expert")
+    RECORDED = "recorded", _("Recorded by the organiser")

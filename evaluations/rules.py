@@ -9,8 +9,10 @@ from institutions.rules import (
     is_city_admin,
     is_city_staff,
     is_district_reviewer,
+    is_expert,
     is_institution_admin,
     is_institution_user,
+    is_panel_organiser,
 )
 
 
@@ -91,3 +93,21 @@ rules.add_perm("evaluations.view_fraud_report",
                is_city_staff | (is_district_reviewer & in_own_district))
 rules.add_perm("evaluations.decide_fraud", is_city_admin)
 rules.add_perm("evaluations.view_credit_records", is_city_staff)
+
+
+# --- Stage 3, the panel review: the information institute runs it; the city administrator
+# follows it read-only; districts and institutions see nothing of it before publication -----
+
+rules.add_perm("evaluations.view_panel", is_city_staff)
+rules.add_perm("evaluations.manage_panel", is_panel_organiser)
+
+
+
+@rules.predicate
+def is_own_seat(user, seat) -> bool:
+    """The drawn expert's own place in a panel."""
+    return seat is not None and seat.expert.user_id == user.pk
+
+
+rules.add_perm("evaluations.answer_invitation", is_expert & is_own_seat)
+rules.add_perm("evaluations.view_own_panels", is_expert)

@@ -1,5 +1,5 @@
 """The evaluation's pages, in the order of the cycle (Art 8)."""
-from .views import cycles, findings, indicators, policy, preliminary, self_evaluation
+from .views import cycles, findings, indicators, panel, policy, preliminary, self_evaluation
 
 app_name = "evaluations"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *self_evaluation.urlpatterns,   # stage 1: self-evaluation and its progress (Art 9)
     *preliminary.urlpatterns,       # stage 2: dashboards, review, ranking, summary (Art 10)
     *findings.urlpatterns,          # stage 2: rectification, fraud, credit records (Art 9)
+    *panel.urlpatterns,             # stage 3: panels, the recorded draw, conflicts (Art 11)
 ]

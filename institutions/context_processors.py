@@ -21,6 +21,7 @@ _ALSO = {
     "evaluations:progress_current": re.compile(r"^/cycles/\d+/progress"),
     # The stage's pages outside /preliminary/ belong to the 初评 link (the city's dashboard,
     # the district's notices and fraud reports).
+    "evaluations:panel_home": re.compile(r"^/cycles/\d+/panels"),
     "evaluations:review_home": re.compile(
         r"^/(cycles/\d+/preliminary|rectifications|rectification-files|fraud-reports|fraud-files)"),
 }
@@ -48,6 +49,8 @@ _NAV = [
     # Fraud reports are reached from the dashboards and the credit records (and the
     # notifications): the bar stays one line for the city.
     (_("Credit records"), "evaluations:credit_record_list", "evaluations.view_credit_records"),
+    # Stage 3: the panels, their draws and (to come) the experts' scores.
+    (_("Panel review"), "evaluations:panel_home", "evaluations.view_panel"),
     (_("Audit log"), "audit_log", "institutions.view_audit_log"),
 ]
 

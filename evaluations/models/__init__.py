@@ -7,6 +7,8 @@
 - ``preliminary``: stage 2, the district's review, ranking and summary (Art 10, R3, R4);
 - ``findings``: stage 2, site visits, rectification notices, fraud reports and credit
   records (Art 9, 10, R8);
+- ``panel``: stage 3, the panels, their recorded draws, the experts drawn and the conflicts
+  of interest (Art 11, R6a);
 - ``files``: what stored and generated files share.
 """
 from .cycles import Cycle, CycleStage, CycleTransition
@@ -21,6 +23,7 @@ from .findings import (
     SiteVisitFile,
 )
 from .indicators import Indicator, IndicatorCategory, IndicatorField
+from .panel import Conflict, Panel, PanelDraw, PanelSeat
 from .policy import PolicyVersion
 from .preliminary import (
     ClaimReview,
@@ -44,5 +47,5 @@ __all__ = [
     "RectificationFile", "SiteVisit", "SiteVisitFile",
     "Cycle", "CycleStage", "CycleTransition", "EvidenceFile", "Extension", "Indicator",
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
-    "Submission", "SubmissionVersion",
+    "Submission", "SubmissionVersion", "Conflict", "Panel", "PanelDraw", "PanelSeat",
 ]

@@ -31,9 +31,10 @@ from ..enums import (
     DistrictReviewStatus,
     FraudStatus,
     RectificationStatus,
+    SeatStatus,
     SubmissionStatus,
 )
-from ..models import Cycle, CycleStage, DistrictReview, SubmissionVersion
+from ..models import Cycle, CycleStage, DistrictReview, PanelSeat, SubmissionVersion
 from ..services.cycles import cycle_next_transition, cycle_transition_problems
 from ..services.findings import rectification_answer_problem
 from ..services.preliminary import (
@@ -316,8 +317,13 @@ def _stage_items(cycle: Cycle, today: dt.date, *,
 # --- Expert ---------------------------------------------------------------------------------
 
 def expert_todo(user: User, today: dt.date | None = None) -> list[TodoItem]:
-    """Nothing yet: the panel review (stage 3) adds the institutions assigned to score."""
-    return []
+    """The invitations to a panel the expert has not answered (R6a), in one query."""
+    seats = (PanelSeat.objects.filter(expert__user=user, status=SeatStatus.INVITED,
+                                      panel__cycle__status=CycleStatus.PANEL_REVIEW)
+             .select_related("panel__cycle").order_by("panel__cycle__year", "panel__position"))
+    return [TodoItem(label=_("Answer the invitation to the %(year)s panel review: %(panel)s")
+                     % {"year": seat.panel.cycle.year, "panel": seat.panel.name},
+                     url=_url("expert_home"), tone="primary") for seat in seats]
 
 
 _BY_ROLE = {

@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..selectors.cycles import cycle_cohort
 from ..selectors.policy import policy_version_in_force
+from .panel import panels_open
 from .preliminary import preliminary_review_open
 
 
@@ -220,6 +221,10 @@ def _open_preliminary_review(cycle: Cycle, actor: User | None) -> None:
     preliminary_review_open(cycle=cycle, actor=actor)
 
 
+def _open_panel_review(cycle: Cycle, actor: User | None) -> None:
+    panels_open(cycle=cycle)
+
+
 CYCLE_TRANSITIONS: dict[str, Transition] = {
     CycleStatus.DRAFT: Transition(CycleStatus.SELF_EVALUATION, _check_open_self_evaluation,
                                   _open_self_evaluation),
@@ -228,7 +233,7 @@ CYCLE_TRANSITIONS: dict[str, Transition] = {
         _check_next_stage_scheduled(CycleStatus.PRELIMINARY_REVIEW), _open_preliminary_review),
     CycleStatus.PRELIMINARY_REVIEW: Transition(
         CycleStatus.PANEL_REVIEW, _check_next_stage_scheduled(CycleStatus.PANEL_REVIEW),
-        _nothing),
+        _open_panel_review),
     CycleStatus.PANEL_REVIEW: Transition(
         CycleStatus.REVERIFICATION, _check_next_stage_scheduled(CycleStatus.REVERIFICATION),
         _nothing),

@@ -1,0 +1,364 @@
+"""Every write of stage 3, the panel review (Art 11, R6a): the cycle's panels, their draws and
+the conflicts found with the drawn experts. The rules are ``scoring.draw``'s; this module loads
+the rows, calls them and records the answer with who did it.
+
+A panel's draw cannot be redone: once drawn, only a supplementary draw (with a new seed) adds
+experts, after the alternates ran out."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import scoring
+from institutions.audit import acting_as
+from institutions.audit.registry import bulk_created_record
+from institutions.enums import ClusterGroup
+from institutions.exceptions import DomainError
+from institutions.models import User
+
+from ..enums import ConflictSource, CycleStatus, DrawKind, PanelGroup, SeatRole, SeatStatus
+from ..models import Conflict, Cycle, Panel, PanelDraw, PanelSeat
+from ..selectors.panel import (
+    coverage_problems,
+    drawn_before,
+    panel_institutions,
+    panel_members,
+    pool_for_draw,
+)
+
+CONFLICT_SOURCE = {
+    scoring.ConflictReason.EMPLOYER: ConflictSource.EMPLOYER,
+    scoring.ConflictReason.LEGAL_REPRESENTATIVE: ConflictSource.LEGAL_REPRESENTATIVE,
+    scoring.ConflictReason.CONTACT: ConflictSource.CONTACT,
+}
+
+
+def panels_open(*, cycle: Cycle) -> list[Panel]:
+    """The default panels of a cycle entering the panel review: one for group A, one for
+    group C (R6a). Nothing when the cycle has panels already."""
+    if cycle.panels.exists():
+        return []
+    panels = Panel.objects.bulk_create([Panel(cycle=cycle, group=PanelGroup.A, position=1),
+                                        Panel(cycle=cycle, group=PanelGroup.C, position=2)])
+    bulk_created_record(panels)
+    return panels
+
+
+def _check_undrawn(cycle: Cycle) -> None:
+    if cycle.status != CycleStatus.PANEL_REVIEW:
+        raise DomainError(_("The panels can be changed only during the panel review."))
+    if PanelDraw.objects.filter(panel__cycle=cycle).exists():
+        raise DomainError(_("A panel has been drawn already: the panels can no longer be "
+                            "changed."))
+
+
+def panel_group_split(*, cycle: Cycle, group: str, splits: Sequence[Sequence[str]],
+                      actor: User) -> list[Panel]:
+    """Form the panels of ``group``: one per entry of ``splits``, each a list of cluster
+    categories (``ClusterGroup`` values); a single empty entry is the whole group (R6a).
+    Before any draw only. The new panels are drawn after the cycle's existing ones, in the
+    order given. The result must still cover every member of A and C exactly once: a split
+    leaving a category out, or naming one twice, is refused."""
+    splits = [sorted(set(split)) for split in splits]
+    known = set(ClusterGroup.values)
+    if not splits or any(set(split) - known for split in splits):
+        raise DomainError(_("Choose the cluster categories of each panel."))
+    named = [c for split in splits for c in split]
+    if len(splits) > 1 and (sorted(named) != sorted(known) or len(named) != len(set(named))):
+        raise DomainError(_("Split the group so that every cluster category is in exactly "
+                            "one panel."))
+    with transaction.atomic(), acting_as(actor):
+        locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        _check_undrawn(locked)
+        Panel.objects.filter(cycle=locked, group=group).delete()
+        last = max(locked.panels.values_list("position", flat=True), default=0)
+        panels = [Panel.objects.create(cycle=locked, group=group, position=last + n,
+                                       categories=[] if len(splits) == 1 else split)
+                  for n, split in enumerate(splits, start=1)]
+    return panels
+
+
+def panel_widen(*, panel: Panel, reason: str, actor: User) -> Panel:
+    """Make every drawable expert of the pool eligible for ``panel`` whatever its clusters
+    (R6a), with a recorded reason; before any draw."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for drawing this panel from the whole pool."))
+    with transaction.atomic(), acting_as(actor):
+        _check_undrawn(Cycle.objects.select_for_update().get(pk=panel.cycle_id))
+        panel.widen, panel.widen_reason = True, reason
+        panel.save(update_fields=["widen", "widen_reason"])
+    return panel
+
+
+def panel_draw_problems(panel: Panel) -> list[str]:
+    """Why ``panel`` cannot be drawn now (empty when it can)."""
+    cycle = panel.cycle
+    if cycle.status != CycleStatus.PANEL_REVIEW:
+        return [_("Panels are drawn during the panel review.")]
+    if panel.draws.exists():
+        return [_("This panel has been drawn; the draw cannot be redone.")]
+    earlier = cycle.panels.filter(position__lt=panel.position, draws__isnull=True)
+    if earlier.exists():
+        return [_("Draw the panels in order: “%(panel)s” first.")
+                % {"panel": earlier.order_by("position").first().name}]
+    problems = [str(problem) for problem in coverage_problems(cycle)]
+    if not panel_institutions(panel, panel_members(cycle)):
+        problems.append(_("This panel holds no institution."))
+    return problems
+
+
+def panel_draw(*, panel: Panel, actor: User, seed: str = "") -> PanelDraw:
+    """Draw ``panel``'s members and alternates (R6a) and record the draw: the seed (typed in
+    beforehand, or from ``secrets`` now), the sorted eligible list, who drew and when; then
+    record the conflicts found between the drawn experts and the panel's institutions.
+
+    Preconditions: the cycle is in the panel review; this panel was not drawn; the panels
+    before it were; every member of A and C is in exactly one panel; enough experts are
+    eligible. Raises ``DomainError`` saying which does not hold (how many experts are
+    missing)."""
+    seed = (seed or "").strip()
+    with transaction.atomic(), acting_as(actor):
+        Cycle.objects.select_for_update().get(pk=panel.cycle_id)
+        panel = Panel.objects.select_related("cycle__policy_version").get(pk=panel.pk)
+        problems = panel_draw_problems(panel)
+        if problems:
+            raise DomainError(" ".join(problems))
+        params = panel.cycle.policy_version.as_params()
+        members = panel_members(panel.cycle)
+        institutions = panel_institutions(panel, members)
+        pool = pool_for_draw(timezone.localdate())
+        clusters = {i.cluster for i in institutions} - {None}
+        eligible = scoring.eligible_experts(pool.values(), clusters,
+                                            drawn_before(panel), panel.widen)
+        try:
+            record = scoring.draw(eligible, seed or scoring.new_seed(), params.panel_size,
+                                  params.panel_alternates)
+        except scoring.NotEnoughExperts as exc:
+            raise DomainError(_(
+                "Only %(eligible)s experts are eligible for this panel, %(missing)s fewer "
+                "than the %(needed)s to draw.") % {"eligible": exc.eligible,
+                                                    "missing": exc.missing,
+                                                    "needed": exc.needed}) from exc
+        draw = PanelDraw.objects.create(
+            panel=panel, kind=DrawKind.INITIAL, seed=record.seed, seed_entered=bool(seed),
+            eligible=list(record.eligible), members=len(record.members),
+            alternates=len(record.alternates), drawn_by=actor)
+        _seat(panel, draw, record.members, SeatRole.MEMBER, SeatStatus.DRAWN)
+        _seat(panel, draw, record.alternates, SeatRole.ALTERNATE, SeatStatus.STANDBY,
+              start=len(record.members) + 1)
+        _record_conflicts(panel, [pool[i] for i in record.drawn], institutions, members)
+    return draw
+
+
+def _seat(panel: Panel, draw: PanelDraw, pool_numbers: Sequence[str], role: str, status: str,
+          start: int = 1) -> None:
+    from institutions.models import Expert
+
+    ids = dict(Expert.objects.filter(pool_number__in=pool_numbers)
+               .values_list("pool_number", "pk"))
+    bulk_created_record(PanelSeat.objects.bulk_create([
+        PanelSeat(panel=panel, draw=draw, expert_id=ids[number], position=n, role=role,
+                  status=status)
+        for n, number in enumerate(pool_numbers, start=start)]))
+
+
+def _record_conflicts(panel: Panel, experts: Sequence[scoring.Expert],
+                      institutions: Sequence[scoring.PanelInstitution], members) -> None:
+    """The conflicts found automatically (R6a) between the drawn ``experts`` and the panel's
+    institutions: one row per expert × institution × reason."""
+    from institutions.models import Expert
+
+    found = scoring.conflict_map(experts, institutions)
+    if not found:
+        return
+    by_id = {i.id: i for i in institutions}
+    experts_by_number = {e.id: e for e in experts}
+    expert_pks = dict(Expert.objects.filter(pool_number__in=list(experts_by_number))
+                      .values_list("pool_number", "pk"))
+    rows = []
+    for institution_id, numbers in found.items():
+        for number in numbers:
+            for reason in scoring.detected_conflicts(experts_by_number[number],
+                                                     by_id[institution_id]):
+                rows.append(Conflict(cycle_id=panel.cycle_id, expert_id=expert_pks[number],
+                                     participant_id=members.participant_pk[institution_id],
+                                     source=CONFLICT_SOURCE[reason]))
+    bulk_created_record(Conflict.objects.bulk_create(rows))
+
+
+# --- Invitations, answers and replacements (R6a) ----------------------------------------------
+
+def _invitation(seats: Sequence[PanelSeat]) -> None:
+    """Tell each invited expert who has an account, in the application and by e-mail (after
+    the commit, through the outbox)."""
+    from institutions.notifications import notify
+
+    for seat in seats:
+        user = seat.expert.user
+        if user is None:
+            continue
+        panel = seat.panel
+        notify(users=[user], url=reverse("evaluations:expert_home"),
+               subject=_("Invitation to the %(year)s panel review: %(panel)s")
+               % {"year": panel.cycle.year, "panel": panel.name},
+               body=_("You were drawn for %(panel)s of the %(year)s performance evaluation of "
+                      "new-type R&D institutions. Accept or decline the invitation; on "
+                      "accepting, declare any conflict of interest with its institutions.")
+               % {"year": panel.cycle.year, "panel": panel.name})
+
+
+def panel_invite(*, panel: Panel, actor: User) -> int:
+    """Invite the panel's members not invited yet (once the organiser has seen the conflicts
+    found at the draw); returns how many were invited."""
+    with transaction.atomic(), acting_as(actor):
+        seats = list(panel.seats.select_for_update().filter(status=SeatStatus.DRAWN)
+                     .select_related("expert__user", "panel__cycle"))
+        if not seats:
+            raise DomainError(_("Every member of the panel has been invited already."))
+        for seat in seats:
+            seat.status = SeatStatus.INVITED
+            seat.save(update_fields=["status"])
+        _invitation(seats)
+    return len(seats)
+
+
+def _check_open(seat: PanelSeat, actor: User,
+                statuses: tuple[str, ...] = (SeatStatus.INVITED,)) -> None:
+    if seat.panel.cycle.status != CycleStatus.PANEL_REVIEW:
+        raise DomainError(_("The panel review is closed."))
+    if seat.status not in statuses:
+        raise DomainError(_("This invitation has been answered already."))
+    if actor.pk != seat.expert.user_id and not actor.has_perm("evaluations.manage_panel"):
+        raise DomainError(_("Only the invited expert answers the invitation."))
+
+
+def seat_accept(*, seat: PanelSeat, actor: User,
+                conflicts: Sequence[tuple[int, str]] = ()) -> PanelSeat:
+    """The invited expert accepts, declaring no conflict with the panel's institutions other
+    than ``conflicts`` (participant id, reason), which are recorded as declared (R6a). The
+    organiser may record the answer given by telephone."""
+    with transaction.atomic(), acting_as(actor):
+        seat = PanelSeat.objects.select_for_update().select_related(
+            "panel__cycle", "expert").get(pk=seat.pk)
+        _check_open(seat, actor)
+        allowed = set(_participant_pks(seat.panel))
+        for participant_id, reason in conflicts:
+            if participant_id not in allowed:
+                raise DomainError(_("A conflict can only be declared with an institution of "
+                                    "the panel."))
+            Conflict.objects.get_or_create(
+                cycle_id=seat.panel.cycle_id, expert=seat.expert, participant_id=participant_id,
+                source=ConflictSource.DECLARED,
+                defaults={"reason": reason.strip(), "recorded_by": actor})
+        seat.status, seat.responded_at = SeatStatus.ACCEPTED, timezone.now()
+        seat.save(update_fields=["status", "responded_at"])
+    return seat
+
+
+def _participant_pks(panel: Panel) -> list[int]:
+    members = panel_members(panel.cycle)
+    return [members.participant_pk[i.id] for i in panel_institutions(panel, members)]
+
+
+def seat_decline(*, seat: PanelSeat, actor: User, reason: str,
+                 recuse: bool = False) -> PanelSeat | None:
+    """The expert declines the invitation, or withdraws from the whole panel (``recuse``),
+    with a reason (R6a); the first unused alternate takes its place, is invited and told.
+    Returns that alternate's seat, or None when no alternate is left: a supplementary draw
+    is then needed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for declining."))
+    with transaction.atomic(), acting_as(actor):
+        seat = PanelSeat.objects.select_for_update().select_related(
+            "panel__cycle", "expert").get(pk=seat.pk)
+        # A member who accepted may still withdraw from the whole panel.
+        _check_open(seat, actor, (SeatStatus.INVITED, SeatStatus.ACCEPTED) if recuse
+                    else (SeatStatus.INVITED,))
+        seat.status = SeatStatus.RECUSED if recuse else SeatStatus.DECLINED
+        seat.reason, seat.responded_at = reason, timezone.now()
+        seat.save(update_fields=["status", "reason", "responded_at"])
+        return _replace(seat)
+
+
+def _replace(leaving: PanelSeat) -> PanelSeat | None:
+    panel = leaving.panel
+    seats = list(panel.seats.select_for_update().select_related("expert__user", "panel__cycle")
+                 .order_by("draw", "position"))
+    standby = [s for s in seats if s.role == SeatRole.ALTERNATE]
+    used = {s.expert.pool_number for s in standby if s.status != SeatStatus.STANDBY}
+    serving = [s.expert.pool_number for s in seats if s.pk == leaving.pk or s.serving]
+    number = scoring.replace_member(serving, [s.expert.pool_number for s in standby], used,
+                                    leaving.expert.pool_number)
+    if number is None:
+        return None
+    alternate = next(s for s in standby if s.expert.pool_number == number)
+    alternate.status, alternate.replaces = SeatStatus.INVITED, leaving
+    alternate.save(update_fields=["status", "replaces"])
+    _invitation([alternate])
+    return alternate
+
+
+def panel_supplementary_draw(*, panel: Panel, actor: User, reason: str,
+                             seed: str = "") -> PanelDraw:
+    """Once the alternates ran out, replace each member who declined or withdrew and has no
+    replacement by a supplementary draw with a new seed (R6a), from the experts eligible for
+    the panel and not drawn yet in the cycle; the new members are invited at once."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the supplementary draw."))
+    seed = (seed or "").strip()
+    with transaction.atomic(), acting_as(actor):
+        Cycle.objects.select_for_update().get(pk=panel.cycle_id)
+        panel = Panel.objects.select_related("cycle").get(pk=panel.pk)
+        if panel.cycle.status != CycleStatus.PANEL_REVIEW or not panel.draws.exists():
+            raise DomainError(_("A supplementary draw follows the panel's draw, during the "
+                                "panel review."))
+        seats = list(panel.seats.select_related("expert").order_by("draw", "position"))
+        if any(s.role == SeatRole.ALTERNATE and s.status == SeatStatus.STANDBY for s in seats):
+            raise DomainError(_("An alternate is still available: a supplementary draw is made "
+                                "only when the alternates have run out."))
+        leaving = [s for s in seats if s.status in (SeatStatus.DECLINED, SeatStatus.RECUSED)
+                   and not PanelSeat.objects.filter(replaces=s).exists()]
+        if not leaving:
+            raise DomainError(_("No member is missing from the panel."))
+        members = panel_members(panel.cycle)
+        institutions = panel_institutions(panel, members)
+        pool = pool_for_draw(timezone.localdate())
+        clusters = {i.cluster for i in institutions} - {None}
+        in_cycle = set(PanelSeat.objects.filter(panel__cycle=panel.cycle)
+                       .values_list("expert__pool_number", flat=True))
+        eligible = scoring.eligible_experts(pool.values(), clusters, (), panel.widen)
+        try:
+            record = scoring.supplementary_draw(eligible, in_cycle, seed or scoring.new_seed(),
+                                                len(leaving))
+        except scoring.NotEnoughExperts as exc:
+            raise DomainError(_(
+                "Only %(eligible)s experts are eligible for this panel, %(missing)s fewer "
+                "than the %(needed)s to draw.") % {"eligible": exc.eligible,
+                                                    "missing": exc.missing,
+                                                    "needed": exc.needed}) from exc
+        draw = PanelDraw.objects.create(
+            panel=panel, kind=DrawKind.SUPPLEMENTARY, seed=record.seed, seed_entered=bool(seed),
+            eligible=list(record.eligible), members=len(record.members), alternates=0,
+            reason=reason, drawn_by=actor)
+        from institutions.models import Expert
+
+        ids = dict(Expert.objects.filter(pool_number__in=record.members)
+                   .values_list("pool_number", "pk"))
+        start = max(s.position for s in seats) + 1
+        new = []
+        for n, (number, gone) in enumerate(zip(record.members, leaving, strict=True)):
+            seat = PanelSeat.objects.create(panel=panel, draw=draw, expert_id=ids[number],
+                                            position=start + n, role=SeatRole.MEMBER,
+                                            status=SeatStatus.INVITED, replaces=gone)
+            new.append(seat)
+        _record_conflicts(panel, [pool[i] for i in record.members], institutions, members)
+        _invitation(PanelSeat.objects.filter(pk__in=[s.pk for s in new])
+                    .select_related("expert__user", "panel__cycle"))
+    return draw

@@ -1,0 +1,334 @@
+"""Stage 3, the panel review (Art 11, R6a): the cycle's panels, splitting a group by cluster
+category, the draw (previewed, then recorded) and the draw's record with its replay check.
+
+The panel organiser (the information institute) runs it; the city administrator follows it
+read-only; districts, institutions and experts see none of these pages."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from institutions.exceptions import DomainError
+from institutions.views.mixins import RulesPermissionMixin
+
+from ..enums import CycleStatus, PanelGroup, SeatStatus
+from ..forms.panel import (
+    PanelDrawForm,
+    PanelSplitForm,
+    PanelWidenForm,
+    SeatAcceptForm,
+    SeatDeclineForm,
+    SupplementaryDrawForm,
+)
+from ..models import Conflict, Cycle, Panel, PanelSeat
+from ..selectors.panel import (
+    coverage_problems,
+    draw_preview,
+    draw_record,
+    draw_replays,
+    panel_institutions,
+    panel_members,
+)
+from ..services.panel import (
+    panel_draw,
+    panel_draw_problems,
+    panel_group_split,
+    panel_invite,
+    panel_supplementary_draw,
+    panel_widen,
+    seat_accept,
+    seat_decline,
+)
+
+
+class PanelCycleMixin(RulesPermissionMixin):
+    """The cycle of the URL's year; the permission is checked first."""
+
+    permission_required = "evaluations.view_panel"
+
+    def get_cycle(self) -> Cycle:
+        if not hasattr(self, "_cycle"):
+            self._cycle = get_object_or_404(Cycle.objects.select_related("policy_version"),
+                                            year=self.kwargs["year"])
+        return self._cycle
+
+
+class PanelMixin(RulesPermissionMixin):
+    permission_required = "evaluations.view_panel"
+
+    def get_panel(self) -> Panel:
+        if not hasattr(self, "_panel"):
+            self._panel = get_object_or_404(
+                Panel.objects.select_related("cycle__policy_version"), pk=self.kwargs["pk"])
+        return self._panel
+
+
+class PanelHomeView(RulesPermissionMixin, TemplateView):
+    """Where the navigation's "panel review" leads: the latest cycle that reached it."""
+
+    permission_required = "evaluations.view_panel"
+    template_name = "evaluations/panel_none.html"
+
+    def get(self, request, *args, **kwargs):
+        cycle = (Cycle.objects.filter(panels__isnull=False).order_by("-year").first())
+        if cycle is not None:
+            return redirect("evaluations:panel_stage", year=cycle.year)
+        return super().get(request, *args, **kwargs)
+
+
+class PanelStageView(PanelCycleMixin, TemplateView):
+    """The cycle's panels: what each holds, whether it is drawn, and (before any draw) how
+    the organiser splits a group by cluster category or widens a panel."""
+
+    template_name = "evaluations/panel_stage.html"
+
+    def get_context_data(self, **kwargs):
+        cycle = self.get_cycle()
+        members = panel_members(cycle)
+        panels = list(cycle.panels.prefetch_related("draws").order_by("position"))
+        for panel in panels:
+            panel.institution_count = len(panel_institutions(panel, members))
+            panel.drawn = next(iter(panel.draws.all()), None)
+        any_drawn = any(p.drawn for p in panels)
+        editable = (cycle.status == CycleStatus.PANEL_REVIEW and not any_drawn
+                    and self.request.user.has_perm("evaluations.manage_panel"))
+        return super().get_context_data(
+            cycle=cycle, panels=panels, problems=coverage_problems(cycle, members),
+            group_sizes={g: len(members.by_group[g]) for g in PanelGroup.values},
+            editable=editable, can_draw=self.request.user.has_perm("evaluations.manage_panel"),
+            split_forms=[(g, PanelSplitForm(prefix=g)) for g in PanelGroup],
+            widen_form=PanelWidenForm(), **kwargs)
+
+
+class PanelSplitView(PanelCycleMixin, View):
+    permission_required = "evaluations.manage_panel"
+
+    def post(self, request, *args, **kwargs):
+        cycle = self.get_cycle()
+        group = request.POST.get("group")
+        form = PanelSplitForm(request.POST, prefix=group)
+        if group not in PanelGroup.values or not form.is_valid():
+            messages.error(request, _("Choose how to form the panels of the group."))
+        else:
+            try:
+                panels = panel_group_split(cycle=cycle, group=group, splits=form.splits(),
+                                           actor=request.user)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("%(group)s now has %(count)s panel(s).")
+                                 % {"group": PanelGroup(group).label, "count": len(panels)})
+        return redirect("evaluations:panel_stage", year=cycle.year)
+
+
+class PanelWidenView(PanelMixin, View):
+    permission_required = "evaluations.manage_panel"
+
+    def post(self, request, *args, **kwargs):
+        panel = self.get_panel()
+        form = PanelWidenForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise DomainError(_("Give the reason for drawing this panel from the whole "
+                                    "pool."))
+            panel_widen(panel=panel, reason=form.cleaned_data["reason"], actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(panel)s will be drawn from the whole pool.")
+                             % {"panel": panel.name})
+        return redirect("evaluations:panel_stage", year=panel.cycle.year)
+
+
+class PanelDrawView(PanelMixin, TemplateView):
+    """What the draw will do (eligible experts, members and alternates to draw, why the
+    others are not eligible), then the draw itself after a confirmation."""
+
+    permission_required = "evaluations.manage_panel"
+    template_name = "evaluations/panel_draw.html"
+
+    def get_context_data(self, **kwargs):
+        panel = self.get_panel()
+        problems = panel_draw_problems(panel)
+        preview = draw_preview(panel, problems)
+        return super().get_context_data(panel=panel, cycle=panel.cycle, preview=preview,
+                                        form=kwargs.pop("form", None) or PanelDrawForm(),
+                                        **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        panel = self.get_panel()
+        form = PanelDrawForm(request.POST)
+        if form.is_valid():
+            try:
+                panel_draw(panel=panel, actor=request.user, seed=form.cleaned_data["seed"])
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("%(panel)s was drawn. The record is below.")
+                                 % {"panel": panel.name})
+                return redirect("evaluations:panel_detail", pk=panel.pk)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class PanelDetailView(PanelMixin, TemplateView):
+    """The panel's record (抽取记录表): its institutions, each draw with its seed, time,
+    organiser and eligible count, the experts in draw order with where each stands, the
+    conflicts found, and the replay check."""
+
+    template_name = "evaluations/panel_detail.html"
+
+    def get_context_data(self, **kwargs):
+        panel = self.get_panel()
+        members = panel_members(panel.cycle)
+        institutions = panel_institutions(panel, members)
+        draws = list(panel.draws.select_related("drawn_by").order_by("drawn_at", "pk"))
+        seats = list(panel.seats.select_related("expert", "replaces__expert")
+                     .order_by("draw", "position"))
+        conflicts = list(Conflict.objects.filter(
+            cycle=panel.cycle, participant_id__in=[members.participant_pk[i.id]
+                                                   for i in institutions],
+            expert__seats__panel=panel).select_related("expert", "participant__institution")
+            .order_by("participant__institution__name", "expert__pool_number"))
+        manage = self.request.user.has_perm("evaluations.manage_panel")
+        return super().get_context_data(
+            panel=panel, cycle=panel.cycle,
+            institutions=[(i, members.name[i.id]) for i in institutions],
+            draws=[(d, draw_record(d), draw_replays(d)) for d in draws], seats=seats,
+            conflicts=conflicts, can_manage=manage,
+            to_invite=manage and any(s.status == SeatStatus.DRAWN for s in seats),
+            supplementary_form=SupplementaryDrawForm() if manage else None, **kwargs)
+
+
+class PanelInviteView(PanelMixin, View):
+    """Invite the drawn members, once the organiser has seen the conflicts found."""
+
+    permission_required = "evaluations.manage_panel"
+
+    def post(self, request, *args, **kwargs):
+        panel = self.get_panel()
+        try:
+            count = panel_invite(panel=panel, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(count)s experts were invited.") % {"count": count})
+        return redirect("evaluations:panel_detail", pk=panel.pk)
+
+
+class PanelSupplementaryView(PanelMixin, View):
+    permission_required = "evaluations.manage_panel"
+
+    def post(self, request, *args, **kwargs):
+        panel = self.get_panel()
+        form = SupplementaryDrawForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise DomainError(_("Give the reason for the supplementary draw."))
+            panel_supplementary_draw(panel=panel, actor=request.user,
+                                     reason=form.cleaned_data["reason"],
+                                     seed=form.cleaned_data["seed"])
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The supplementary draw is recorded; the experts "
+                                        "drawn are invited."))
+        return redirect("evaluations:panel_detail", pk=panel.pk)
+
+
+# --- The expert's side ------------------------------------------------------------------------
+
+class ExpertHomeView(RulesPermissionMixin, TemplateView):
+    """The expert's panels: invitations to answer (accept with a declaration of conflicts,
+    or decline), and the panels it serves on."""
+
+    permission_required = "evaluations.view_own_panels"
+    template_name = "evaluations/expert_panels.html"
+
+    def get_context_data(self, **kwargs):
+        seats = list(PanelSeat.objects.filter(expert__user=self.request.user)
+                     .exclude(status=SeatStatus.STANDBY)
+                     .select_related("panel__cycle").order_by("-panel__cycle__year",
+                                                              "panel__position"))
+        for seat in seats:
+            if seat.status == SeatStatus.INVITED:
+                seat.accept_form = SeatAcceptForm(institutions=seat_institutions(seat),
+                                                  prefix=f"seat{seat.pk}")
+                seat.decline_form = SeatDeclineForm(prefix=f"seat{seat.pk}")
+        return super().get_context_data(seats=seats, **kwargs)
+
+
+def seat_institutions(seat: PanelSeat) -> list[tuple[int, str]]:
+    """The panel's institutions an expert may declare a conflict with: those not already
+    conflicted (which it never sees)."""
+    members = panel_members(seat.panel.cycle)
+    known = set(Conflict.objects.filter(expert_id=seat.expert_id, cycle_id=seat.panel.cycle_id)
+                .values_list("participant_id", flat=True))
+    rows = [(members.participant_pk[i.id], members.name[i.id])
+            for i in panel_institutions(seat.panel, members)]
+    return [(pk, name) for pk, name in rows if pk not in known]
+
+
+class SeatAnswerView(RulesPermissionMixin, View):
+    """The expert's answer to an invitation: accept, decline, or withdraw from the panel."""
+
+    permission_required = "evaluations.answer_invitation"
+
+    def get_permission_object(self):
+        return self.get_seat()
+
+    def get_seat(self) -> PanelSeat:
+        if not hasattr(self, "_seat"):
+            self._seat = get_object_or_404(
+                PanelSeat.objects.select_related("panel__cycle", "expert"),
+                pk=self.kwargs["pk"], expert__user=self.request.user)
+        return self._seat
+
+    def post(self, request, *args, **kwargs):
+        seat = self.get_seat()
+        prefix = f"seat{seat.pk}"
+        try:
+            if kwargs["answer"] == "accept":
+                form = SeatAcceptForm(request.POST, institutions=seat_institutions(seat),
+                                      prefix=prefix)
+                if not form.is_valid():
+                    raise DomainError(" ".join(e for errors in form.errors.values()
+                                               for e in errors))
+                seat_accept(seat=seat, actor=request.user, conflicts=form.declared())
+                messages.success(request, _("You accepted the invitation to %(panel)s.")
+                                 % {"panel": seat.panel.name})
+            else:
+                form = SeatDeclineForm(request.POST, prefix=prefix)
+                if not form.is_valid():
+                    raise DomainError(_("Give the reason for declining."))
+                seat_decline(seat=seat, actor=request.user, reason=form.cleaned_data["reason"],
+                             recuse=kwargs["answer"] == "withdraw")
+                messages.success(request, _("Your answer is recorded; an alternate takes your "
+                                            "place."))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("evaluations:expert_home")
+
+
+urlpatterns = [
+    path("panels/", PanelHomeView.as_view(), name="panel_home"),
+    path("cycles/<int:year>/panels/", PanelStageView.as_view(), name="panel_stage"),
+    path("cycles/<int:year>/panels/split/", PanelSplitView.as_view(), name="panel_split"),
+    path("panels/<int:pk>/", PanelDetailView.as_view(), name="panel_detail"),
+    path("panels/<int:pk>/widen/", PanelWidenView.as_view(), name="panel_widen"),
+    path("panels/<int:pk>/draw/", PanelDrawView.as_view(), name="panel_draw"),
+    path("panels/<int:pk>/invite/", PanelInviteView.as_view(), name="panel_invite"),
+    path("panels/<int:pk>/supplementary/", PanelSupplementaryView.as_view(),
+         name="panel_supplementary"),
+    # The expert's side
+    path("expert/", ExpertHomeView.as_view(), name="expert_home"),
+    path("expert/seats/<int:pk>/accept/", SeatAnswerView.as_view(), {"answer": "accept"},
+         name="seat_accept"),
+    path("expert/seats/<int:pk>/decline/", SeatAnswerView.as_view(), {"answer": "decline"},
+         name="seat_decline"),
+    path("expert/seats/<int:pk>/withdraw/", SeatAnswerView.as_view(), {"answer": "withdraw"},
+         name="seat_withdraw"),
+]
