@@ -72,7 +72,6 @@ INSTRUCTIONS_SHEET_TITLE = "填写说明"
 TEMPLATE_FILENAME = "新型研发机构名录导入模板.xlsx"
 BATCH_SIZE = 1000
 
-_TITLE_TO_COLUMN = {column.title: column for column in COLUMNS}
 # Fields checked here rather than by ``Institution.full_clean`` (they need parsing or lookups).
 _PARSED_FIELDS = ("credit_code", "district", "cluster", "filing_date")
 _DATE_PATTERNS = (
@@ -200,18 +199,28 @@ def _lines(sheets: list) -> Iterator[tuple]:
         yield line
 
 
-def _validated_rows(file: IO[bytes]) -> tuple[list[_Row], list[RowError]]:
+def _validated_rows(file: IO[bytes], *, columns: tuple[Column, ...] = COLUMNS,
+                    export_only: tuple[str, ...] = EXPORT_ONLY_TITLES,
+                    check_rows: Callable | None = None, check_existing: Callable | None = None,
+                    ) -> tuple[list, list[RowError]]:
+    """The rows of the workbook's first sheet, read by the titles of ``columns``, if every
+    one is good; else no rows and every problem. ``check_rows(records, errors, first_rows)``
+    yields the good rows, adds the others' problems to ``errors`` and fills ``first_rows``
+    with each unique key and its first row, which ``check_existing(first_rows, errors)`` then
+    looks up in the database. By default the registry's."""
+    check_rows = check_rows or _check_rows
+    check_existing = check_existing or _check_against_registry
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except _READ_ERRORS:
         return [], [RowError(None, "", _not_xlsx())]
     try:
         lines = _lines(workbook.worksheets)
-        columns, errors = _header(next(lines, None))
+        positions, errors = _header(next(lines, None), columns, export_only)
         if errors:
             return [], errors
-        codes: dict[str, int] = {}
-        rows = list(_check_rows(_records(lines, columns), errors, codes))
+        first_rows: dict[str, int] = {}
+        rows = list(check_rows(_records(lines, positions), errors, first_rows))
     except _Unreadable:
         return [], [RowError(None, "", _(
             "The workbook could not be read; it may be damaged. Open it in Excel or WPS, save "
@@ -219,21 +228,24 @@ def _validated_rows(file: IO[bytes]) -> tuple[list[_Row], list[RowError]]:
     finally:
         # Read-only workbooks keep the zip open until closed.
         workbook.close()
-    _check_against_registry(codes, errors)
-    errors.sort(key=lambda error: (error.row or 0, _column_order(error.column)))
+    check_existing(first_rows, errors)
+    errors.sort(key=lambda error: (error.row or 0, _column_order(error.column, columns)))
     return ([] if errors else rows), errors
 
 
-def _column_order(title: str) -> int:
-    column = _TITLE_TO_COLUMN.get(title)
-    return COLUMNS.index(column) if column else -1
+def _column_order(title: str, columns: tuple[Column, ...] = COLUMNS) -> int:
+    return next((index for index, column in enumerate(columns) if column.title == title), -1)
 
 
-def _header(cells: tuple | None) -> tuple[dict[str, int], list[RowError]]:
-    """Map each field to its position in the sheet; blank header cells are ignored."""
+def _header(cells: tuple | None, columns: tuple[Column, ...] = COLUMNS,
+            export_only: tuple[str, ...] = EXPORT_ONLY_TITLES,
+            ) -> tuple[dict[str, int], list[RowError]]:
+    """Map each field of ``columns`` to its position in the sheet; blank header cells and the
+    ``export_only`` titles are ignored."""
     if cells is None or all(_text(cell) == "" for cell in cells):
         return {}, [RowError(None, "", _(
             "The sheet is empty: the first row must hold the column titles of the template."))]
+    by_title = {column.title: column for column in columns}
     positions: dict[str, int] = {}
     errors: list[RowError] = []
     seen: set[str] = set()
@@ -245,13 +257,13 @@ def _header(cells: tuple | None) -> tuple[dict[str, int], list[RowError]]:
             errors.append(RowError(1, title, _("This column appears more than once.")))
             continue
         seen.add(title)
-        column = _TITLE_TO_COLUMN.get(title)
+        column = by_title.get(title)
         if column:
             positions[column.field] = position
-        elif title not in EXPORT_ONLY_TITLES:
+        elif title not in export_only:
             errors.append(RowError(1, title, _(
                 "Unknown column: use the column titles of the import template.")))
-    for column in COLUMNS:
+    for column in columns:
         if column.required and column.field not in positions:
             errors.append(RowError(1, column.title, _("This required column is missing.")))
     return positions, errors
@@ -459,15 +471,25 @@ def _write(rows: list[_Row], *, actor: User | None, filename: str) -> None:
         scopes_bulk_create(zip(entries, institutions, strict=True))
         first_pk = first_pk or institutions[0].pk
         last_pk = institutions[-1].pk
-    LogEntry.objects.create(
+    _summary_entry(
+        content_type, "registry_import",
+        _("Registry import of %(count)d institutions from %(file)s") % {
+            "count": len(rows), "file": filename or "-"},
+        {"file": filename, "created": len(rows), "first_pk": first_pk, "last_pk": last_pk},
+        context)
+
+
+def _summary_entry(content_type: ContentType, key: str, title: str, data: dict[str, Any],
+                   context: dict[str, Any]) -> LogEntry:
+    """The one entry an import adds for the whole file, beside those of the rows it created:
+    about no row (empty ``object_pk``), ``data`` under ``additional_data[key]``."""
+    return LogEntry.objects.create(
         content_type=content_type,
         object_pk="",
-        object_repr=_("Registry import of %(count)d institutions from %(file)s") % {
-            "count": len(rows), "file": filename or "-"},
+        object_repr=title,
         action=LogEntry.Action.CREATE,
         changes=None,
-        additional_data={"registry_import": {"file": filename, "created": len(rows),
-                                             "first_pk": first_pk, "last_pk": last_pk}},
+        additional_data={key: data},
         **context,
     )
 
@@ -545,24 +567,10 @@ def registry_template_workbook() -> bytes:
     districts = list(District.objects.values_list("name", "code"))
     clusters = list(Cluster.objects.values_list("name", flat=True))
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = DATA_SHEET_TITLE
-    sheet.append([column.title for column in COLUMNS])
+    sheet = _template_sheet(workbook, DATA_SHEET_TITLE, COLUMNS, widths={
+        "name": 40, "credit_code": 24, "district": 22, "cluster": 20, "filing_date": 14,
+        "contact_email": 26, "address": 40}, date_fields=("filing_date",))
     bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
-    sheet.freeze_panes = "A2"
-    widths = {"name": 40, "credit_code": 24, "district": 22, "cluster": 20, "filing_date": 14,
-              "contact_email": 26, "address": 40}
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = widths.get(column.field, 14)
-        # Text format keeps long digit strings (codes, phone numbers) exactly as typed.
-        number_format = "yyyy-mm-dd" if column.field == "filing_date" else "@"
-        for row in range(2, 1002):
-            sheet.cell(row=row, column=index).number_format = number_format
 
     notes = workbook.create_sheet(INSTRUCTIONS_SHEET_TITLE)
     notes.column_dimensions["A"].width = 28
@@ -620,3 +628,27 @@ def registry_template_workbook() -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _template_sheet(workbook: Workbook, title: str, columns: tuple[Column, ...], *,
+                    widths: dict[str, int], date_fields: tuple[str, ...] = ()):
+    """The data sheet of an import template, the workbook's first: the header row of
+    ``columns`` in bold on a fill, frozen, and the first thousand rows below it formatted as
+    dates (``date_fields``) or text."""
+    sheet = workbook.active
+    sheet.title = title
+    sheet.append([column.title for column in columns])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = fill
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = widths.get(column.field, 14)
+        # Text format keeps long digit strings (codes, phone numbers) exactly as typed.
+        number_format = "yyyy-mm-dd" if column.field in date_fields else "@"
+        for row in range(2, 1002):
+            sheet.cell(row=row, column=index).number_format = number_format
+    return sheet

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, notifications, pool, registry, transfer
+from .views import accounts, notifications, pool, pool_transfer, registry, transfer
 
 app_name = "institutions"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("experts/<int:pk>/suspend/", pool.ExpertSuspendView.as_view(), name="expert_suspend"),
     path("experts/<int:pk>/reinstate/", pool.ExpertReinstateView.as_view(),
          name="expert_reinstate"),
+    path("experts/import/", pool_transfer.ExpertImportView.as_view(), name="expert_import"),
+    path("experts/import/template.xlsx", pool_transfer.ExpertImportTemplateView.as_view(),
+         name="expert_import_template"),
+    path("experts/export.xlsx", pool_transfer.ExpertExportView.as_view(), name="expert_export"),
     path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/read/", notifications.NotificationReadView.as_view(),
          name="notification_read"),
