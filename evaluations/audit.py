@@ -26,6 +26,7 @@ from .models import (
     DistrictReview,
     DistrictSummaryFile,
     EvidenceFile,
+    ExpertScore,
     Extension,
     FraudEvidenceFile,
     FraudReport,
@@ -202,3 +203,6 @@ register(PanelSeat, scope=lambda s: Scope(cycle=s.panel.cycle_id), audience=Audi
          name_related=["panel", "expert"])
 register(Conflict, scope=lambda c: Scope(cycle=c.cycle_id), audience=Audience.CITY,
          name_related=["expert", "participant__institution"])
+register(ExpertScore, scope=lambda s: Scope(cycle=s.participant.cycle_id),
+         audience=Audience.CITY, exclude=["revision"],
+         name_related=["seat__expert", "participant__institution"])

@@ -26,6 +26,14 @@ def in_submission_district(user, submission) -> bool:
     return submission is not None and submission.district_id == user.district_id
 
 
+@rules.predicate
+def is_assigned_submission(user, submission) -> bool:
+    """A report on the expert's list in an open panel review (R6a: never a conflicted one)."""
+    from .selectors.scopes import expert_assignments  # the selectors import the models
+
+    return submission is not None and submission.participant.pk in expert_assignments(user)
+
+
 can_view_submission = (
     is_city_staff
     | (is_district_reviewer & in_submission_district)
@@ -40,7 +48,8 @@ rules.add_perm("evaluations.manage_cycle", is_city_admin)
 # Progress of the self-evaluation: the city everywhere, a district its own institutions.
 rules.add_perm("evaluations.view_progress", is_city_staff | is_district_reviewer)
 # A self-evaluation and its evidence files (experts join from the panel stage on).
-rules.add_perm("evaluations.view_submission", can_view_submission)
+rules.add_perm("evaluations.view_submission",
+               can_view_submission | (is_expert & is_assigned_submission))
 rules.add_perm("evaluations.fill_submission", is_institution_user)
 rules.add_perm("evaluations.edit_submission", is_institution_user & is_own_submission)
 rules.add_perm("evaluations.sign_pledge", is_institution_admin & is_own_submission)

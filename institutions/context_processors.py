@@ -51,6 +51,7 @@ _NAV = [
     (_("Credit records"), "evaluations:credit_record_list", "evaluations.view_credit_records"),
     # Stage 3: the panels, their draws and (to come) the experts' scores.
     (_("Panel review"), "evaluations:panel_home", "evaluations.view_panel"),
+    (_("My panels"), "evaluations:expert_home", "evaluations.view_own_panels"),
     (_("Audit log"), "audit_log", "institutions.view_audit_log"),
 ]
 

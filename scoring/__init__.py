@@ -34,7 +34,7 @@ R6a  expert pool, panels, the draw    Art 11    draw: Expert, PanelInstitution, 
 R6   panel review                     Art 11    panel: panel_score, round_half_up, panel_order,
                                                 PanelOrder, fail_count, settle_group_c,
                                                 PanelStatistics, panel_statistics,
-                                                disagreement, expert_calibration;
+                                                disagreement, expert_calibration, expert_total;
                                                 reverification: reverification_size,
                                                 reverification_list
 R7   re-verification, spot check      Art 12    reverification: settle_group_a, spot_check_draw,
@@ -110,6 +110,7 @@ from .panel import (
     PanelStatistics,
     disagreement,
     expert_calibration,
+    expert_total,
     fail_count,
     panel_order,
     panel_score,
@@ -163,7 +164,7 @@ __all__ = [
     "CLUSTERS", "ClusterCategory", "ConflictReason", "CoverageProblem", "DrawRecord",
     "Eligibility", "Expert", "Ineligible", "NotEnoughExperts", "PanelInstitution",
     "PanelResult", "PanelSpec", "PanelStatistics", "assignments", "conflict_map",
-    "conflict_reasons", "detected_conflicts", "disagreement", "draw", "drawable",
+    "conflict_reasons", "detected_conflicts", "disagreement", "draw", "drawable", "expert_total",
     "eligibility", "eligible_experts", "expert_calibration", "new_seed",
     "panel_assignment_problems", "panel_statistics", "replace_member", "replay", "run_draws",
     "split_group", "supplementary_draw",

@@ -248,3 +248,20 @@ def settle_group_c(
         for position, i in enumerate(order.ids)
     }
     return GroupCOutcome(fail_count=k, unqualified=failing, finals=finals)
+
+
+def expert_total(scores: Mapping[str, Decimal], points: Mapping[str, Decimal]) -> Decimal:
+    """One expert's score of one institution (R6): the sum of its indicator scores, each from 0
+    to the indicator's ``points``; every indicator of ``points`` must be scored, and none
+    other. The points add up to 100 at most, so the total is from 0 to 100."""
+    unknown = set(scores) - set(points)
+    if unknown:
+        raise ValueError(f"not an indicator of the system: {sorted(unknown)}")
+    missing = [i for i in points if i not in scores]
+    if missing:
+        raise ValueError(f"indicators not scored: {missing}")
+    for indicator, score in scores.items():
+        if isinstance(score, float | bool) or not 0 <= score <= points[indicator]:
+            raise ValueError(f"indicator {indicator}: {score!r} is not from 0 to "
+                             f"{points[indicator]}")
+    return sum((Decimal(s) for s in scores.values()), Decimal(0))

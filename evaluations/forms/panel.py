@@ -107,3 +107,11 @@ class SupplementaryDrawForm(CrispyMixin, forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._helper()
+
+
+class ConflictDeclareForm(CrispyMixin, forms.Form):
+    reason = forms.CharField(label=_("The conflict, in a few words"), max_length=500)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._helper()

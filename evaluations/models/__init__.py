@@ -23,7 +23,7 @@ from .findings import (
     SiteVisitFile,
 )
 from .indicators import Indicator, IndicatorCategory, IndicatorField
-from .panel import Conflict, Panel, PanelDraw, PanelSeat
+from .panel import Conflict, ExpertScore, Panel, PanelDraw, PanelSeat
 from .policy import PolicyVersion
 from .preliminary import (
     ClaimReview,
@@ -47,5 +47,6 @@ __all__ = [
     "RectificationFile", "SiteVisit", "SiteVisitFile",
     "Cycle", "CycleStage", "CycleTransition", "EvidenceFile", "Extension", "Indicator",
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
-    "Submission", "SubmissionVersion", "Conflict", "Panel", "PanelDraw", "PanelSeat",
+    "Submission", "SubmissionVersion", "Conflict", "ExpertScore", "Panel", "PanelDraw",
+    "PanelSeat",
 ]

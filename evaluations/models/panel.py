@@ -28,7 +28,7 @@ class Panel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["cycle", "position"]
+        ordering = ["cycle_id", "position"]
         verbose_name = _("panel")
         verbose_name_plural = _("panels")
         constraints = [models.UniqueConstraint(fields=["cycle", "position"],
@@ -66,7 +66,7 @@ class PanelDraw(models.Model):
     drawn_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["panel", "drawn_at", "pk"]
+        ordering = ["panel_id", "drawn_at", "pk"]
         verbose_name = _("draw")
         verbose_name_plural = _("draws")
 
@@ -97,7 +97,7 @@ class PanelSeat(models.Model):
                                         editable=False)
 
     class Meta:
-        ordering = ["panel", "draw", "position"]
+        ordering = ["panel_id", "draw_id", "position"]
         verbose_name = _("drawn expert")
         verbose_name_plural = _("drawn experts")
         constraints = [models.UniqueConstraint(fields=["panel", "expert"],
@@ -133,7 +133,7 @@ class Conflict(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["cycle", "participant", "expert"]
+        ordering = ["cycle_id", "participant_id", "expert_id"]
         verbose_name = _("conflict of interest")
         verbose_name_plural = _("conflicts of interest")
         constraints = [models.UniqueConstraint(fields=["expert", "participant", "source"],
@@ -141,3 +141,35 @@ class Conflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert} × {self.participant.institution}"
+
+
+class ExpertScore(models.Model):
+    """One expert's scores of one institution of its panel (R6): a score per indicator from 0
+    to its points, their total (0–100), a comment. Saved as a draft with a revision counter
+    (a stale tab is refused); submitting locks it, and only the organiser reopens it, with a
+    reason."""
+
+    seat = models.ForeignKey(PanelSeat, on_delete=models.PROTECT, related_name="scores",
+                             verbose_name=_("drawn expert"))
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE,
+                                    related_name="expert_scores",
+                                    verbose_name=_("institution"))
+    scores = models.JSONField(_("scores by indicator"), default=dict)
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2, null=True,
+                                blank=True, editable=False)
+    comment = models.TextField(_("comment"), blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True,
+                                        editable=False)
+    reopened_reason = models.TextField(_("reason for reopening"), blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["participant_id", "seat_id"]
+        verbose_name = _("expert's score")
+        verbose_name_plural = _("experts' scores")
+        constraints = [models.UniqueConstraint(fields=["seat", "participant"],
+                                               name="expert_score_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.seat.expert} → {self.participant.institution}"

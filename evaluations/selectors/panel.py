@@ -13,8 +13,8 @@ import scoring
 from institutions.enums import ExpertStatus
 from institutions.models import Expert
 
-from ..enums import PanelGroup, SeatRole
-from ..models import Cycle, Panel, PanelDraw, Participant
+from ..enums import CycleStatus, PanelGroup, SeatRole, SeatStatus
+from ..models import Conflict, Cycle, Panel, PanelDraw, PanelSeat, Participant
 
 
 @dataclass
@@ -144,3 +144,24 @@ def draw_replays(draw: PanelDraw) -> bool:
     """Whether the formula, run again from the record's seed and eligible list, gives the
     experts recorded (R6a): the check anyone can make from the record."""
     return scoring.replay(draw_record(draw))
+
+
+def seat_assignments(seat: PanelSeat) -> list[int]:
+    """The participants ``seat``'s expert scores (R6a): the panel's institutions less those
+    it has a conflict with; none unless it serves on the panel."""
+    if not (seat.serving and seat.status == SeatStatus.ACCEPTED):
+        return []
+    members = panel_members(seat.panel.cycle)
+    conflicted = set(Conflict.objects.filter(expert_id=seat.expert_id,
+                                             cycle_id=seat.panel.cycle_id)
+                     .values_list("participant_id", flat=True))
+    return [members.participant_pk[i.id] for i in panel_institutions(seat.panel, members)
+            if members.participant_pk[i.id] not in conflicted]
+
+
+def expert_seats(user) -> list[PanelSeat]:
+    """The seats the expert ``user`` serves in during an open panel review."""
+    return [seat for seat in PanelSeat.objects.filter(
+        expert__user=user, status=SeatStatus.ACCEPTED,
+        panel__cycle__status=CycleStatus.PANEL_REVIEW).select_related("panel__cycle", "expert")
+        if seat.serving]

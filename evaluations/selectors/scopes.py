@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from institutions.models import User
 from institutions.rules import (
     is_city_staff,
+    is_expert,
 )
 from institutions.selectors import scoped_to_user
 
@@ -19,16 +20,26 @@ from ..models import (
     Rectification,
     Submission,
 )
+from .panel import expert_seats, seat_assignments
 
 
 def submissions_for_user(user: User, cycle: Cycle | None = None) -> QuerySet[Submission]:
     """Self-evaluations the user may see: the city all, a district its own district's, an
-    institution its own. (Experts see the ones assigned to them from the panel stage on.)"""
+    institution its own, an expert those on its list in an open panel review (never one it
+    has a conflict with, R6a)."""
     qs = Submission.objects.select_related("institution", "district", "cluster", "cycle")
     if cycle is not None:
         qs = qs.filter(cycle=cycle)
+    if is_expert(user):
+        return qs.filter(participant__pk__in=expert_assignments(user))
     return scoped_to_user(qs, user, district_field="district_id",
                           institution_field="institution_id")
+
+
+def expert_assignments(user: User) -> set[int]:
+    """The participants the expert ``user`` scores now: on its panels' lists, accepted, in an
+    open panel review, less its conflicts."""
+    return {pk for seat in expert_seats(user) for pk in seat_assignments(seat)}
 
 
 def district_reviews_for_user(user: User, cycle: Cycle | None = None

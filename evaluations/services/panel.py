@@ -7,6 +7,7 @@ experts, after the alternates ran out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import transaction
 from django.urls import reverse
@@ -21,14 +22,16 @@ from institutions.exceptions import DomainError
 from institutions.models import User
 
 from ..enums import ConflictSource, CycleStatus, DrawKind, PanelGroup, SeatRole, SeatStatus
-from ..models import Conflict, Cycle, Panel, PanelDraw, PanelSeat
+from ..models import Conflict, Cycle, ExpertScore, Panel, PanelDraw, PanelSeat
 from ..selectors.panel import (
     coverage_problems,
     drawn_before,
     panel_institutions,
     panel_members,
     pool_for_draw,
+    seat_assignments,
 )
+from .preliminary import parse_points
 
 CONFLICT_SOURCE = {
     scoring.ConflictReason.EMPLOYER: ConflictSource.EMPLOYER,
@@ -362,3 +365,118 @@ def panel_supplementary_draw(*, panel: Panel, actor: User, reason: str,
         _invitation(PanelSeat.objects.filter(pk__in=[s.pk for s in new])
                     .select_related("expert__user", "panel__cycle"))
     return draw
+
+
+# --- The experts' scores (R6) -----------------------------------------------------------------
+
+class ScoreConflict(DomainError):
+    """The score was saved elsewhere (another tab) since this page was loaded: nothing is
+    written and the message says so."""
+
+
+def _indicator_points(cycle_id: int) -> dict[str, Decimal]:
+    from ..models import Indicator
+
+    return {str(pk): Decimal(points) for pk, points in Indicator.objects.filter(
+        category__cycle_id=cycle_id).values_list("pk", "points")}
+
+
+def _check_assigned(seat: PanelSeat, participant_id: int, actor: User) -> None:
+    if actor.pk != seat.expert.user_id:
+        raise DomainError(_("Only the expert scores its own assignments."))
+    if participant_id not in seat_assignments(seat):
+        raise DomainError(_("This institution is not assigned to you."))
+
+
+def _parsed(raw: dict, points: dict[str, Decimal]) -> dict[str, str]:
+    """The scores typed in, checked one by one as the district's are (a draft may leave some
+    empty)."""
+    scores = {}
+    for indicator, value in raw.items():
+        if indicator not in points:
+            raise DomainError(_("This indicator is not part of the cycle."))
+        score = parse_points(value, points[indicator])
+        if score is not None:
+            scores[indicator] = str(score)
+    return scores
+
+
+def expert_score_save(*, seat: PanelSeat, participant_id: int, scores: dict, comment: str,
+                      revision: int, actor: User) -> ExpertScore:
+    """Save the expert's draft scores of one institution (R6). ``revision`` is the one the
+    page was loaded with: a stale tab raises ``ScoreConflict`` and writes nothing; a
+    submitted score is locked until the organiser reopens it."""
+    points = _indicator_points(seat.panel.cycle_id)
+    parsed = _parsed(scores, points)
+    with transaction.atomic(), acting_as(actor):
+        seat = PanelSeat.objects.select_for_update().select_related(
+            "panel__cycle", "expert").get(pk=seat.pk)
+        _check_assigned(seat, participant_id, actor)
+        score = (ExpertScore.objects.select_for_update()
+                 .filter(seat=seat, participant_id=participant_id).first()
+                 or ExpertScore(seat=seat, participant_id=participant_id))
+        if score.submitted_at is not None:
+            raise DomainError(_("This score is submitted and locked."))
+        if score.revision != revision:
+            raise ScoreConflict(_(
+                "These scores were saved at %(time)s in another window after you opened this "
+                "page. Your change was not saved; reload to see them.")
+                % {"time": timezone.localtime(score.updated_at).strftime("%H:%M:%S")})
+        score.scores, score.comment = parsed, (comment or "").strip()
+        score.total = (scoring.expert_total({k: Decimal(v) for k, v in parsed.items()}, points)
+                       if len(parsed) == len(points) else None)
+        score.revision += 1
+        score.save()
+    return score
+
+
+def expert_score_submit(*, score: ExpertScore, actor: User) -> ExpertScore:
+    """Submit a complete score: it counts for the panel score and is locked (R6)."""
+    with transaction.atomic(), acting_as(actor):
+        score = ExpertScore.objects.select_for_update().select_related(
+            "seat__panel__cycle", "seat__expert").get(pk=score.pk)
+        _check_assigned(score.seat, score.participant_id, actor)
+        if score.submitted_at is not None:
+            raise DomainError(_("This score is submitted already."))
+        if score.total is None:
+            raise DomainError(_("Score every indicator before submitting."))
+        score.submitted_at = timezone.now()
+        score.save(update_fields=["submitted_at", "updated_at"])
+    return score
+
+
+def expert_score_reopen(*, score: ExpertScore, actor: User, reason: str) -> ExpertScore:
+    """The organiser reopens a submitted score, with a reason, for the expert to change."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for reopening the score."))
+    with transaction.atomic(), acting_as(actor):
+        score = ExpertScore.objects.select_for_update().get(pk=score.pk)
+        if score.submitted_at is None:
+            raise DomainError(_("This score is not submitted."))
+        score.submitted_at, score.reopened_reason = None, reason
+        score.save(update_fields=["submitted_at", "reopened_reason", "updated_at"])
+    return score
+
+
+def conflict_declare(*, seat: PanelSeat, participant_id: int, reason: str,
+                     actor: User) -> Conflict:
+    """The expert declares a conflict with an institution of its list before scoring it
+    (R6a): the institution leaves its list, with any draft score."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say what the conflict is."))
+    with transaction.atomic(), acting_as(actor):
+        seat = PanelSeat.objects.select_for_update().select_related(
+            "panel__cycle", "expert").get(pk=seat.pk)
+        _check_assigned(seat, participant_id, actor)
+        draft = ExpertScore.objects.filter(seat=seat, participant_id=participant_id).first()
+        if draft is not None and draft.submitted_at is not None:
+            raise DomainError(_("You have submitted your score of this institution: ask the "
+                                "organiser to reopen it first."))
+        if draft is not None:
+            draft.delete()
+        return Conflict.objects.create(cycle_id=seat.panel.cycle_id, expert_id=seat.expert_id,
+                                       participant_id=participant_id,
+                                       source=ConflictSource.DECLARED, reason=reason,
+                                       recorded_by=actor)

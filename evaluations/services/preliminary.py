@@ -137,7 +137,7 @@ def require_editable(district_review: DistrictReview) -> DistrictReview:
     return locked
 
 
-def _parse_points(raw, points: Decimal) -> Decimal | None:
+def parse_points(raw, points: Decimal) -> Decimal | None:
     if raw in (None, ""):
         return None
     try:
@@ -196,7 +196,7 @@ def claim_review_save(*, participant: Participant, indicator: Indicator, verdict
             raise DomainError(_("Say why the claim is not supported."))
         value = None  # R3: a claim not supported is excluded from scoring
     else:
-        value = _parse_points(score, indicator.points)
+        value = parse_points(score, indicator.points)
     with transaction.atomic(), acting_as(actor):
         require_editable(participant.district_review)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)

@@ -6,6 +6,7 @@ read-only; districts, institutions and experts see none of these pages."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from institutions.views.mixins import RulesPermissionMixin
 
 from ..enums import CycleStatus, PanelGroup, SeatStatus
 from ..forms.panel import (
+    ConflictDeclareForm,
     PanelDrawForm,
     PanelSplitForm,
     PanelWidenForm,
@@ -24,7 +26,7 @@ from ..forms.panel import (
     SeatDeclineForm,
     SupplementaryDrawForm,
 )
-from ..models import Conflict, Cycle, Panel, PanelSeat
+from ..models import Conflict, Cycle, ExpertScore, Panel, PanelSeat, Participant
 from ..selectors.panel import (
     coverage_problems,
     draw_preview,
@@ -32,8 +34,13 @@ from ..selectors.panel import (
     draw_replays,
     panel_institutions,
     panel_members,
+    seat_assignments,
 )
 from ..services.panel import (
+    ScoreConflict,
+    conflict_declare,
+    expert_score_save,
+    expert_score_submit,
     panel_draw,
     panel_draw_problems,
     panel_group_split,
@@ -43,6 +50,8 @@ from ..services.panel import (
     seat_accept,
     seat_decline,
 )
+from ..services.uploads import PREVIEWABLE
+from .preliminary import review_sheet
 
 
 class PanelCycleMixin(RulesPermissionMixin):
@@ -254,6 +263,12 @@ class ExpertHomeView(RulesPermissionMixin, TemplateView):
                      .select_related("panel__cycle").order_by("-panel__cycle__year",
                                                               "panel__position"))
         for seat in seats:
+            if seat.status == SeatStatus.ACCEPTED and seat.serving:
+                assigned = seat_assignments(seat)
+                scores = {s.participant_id: s for s in seat.scores.all()}
+                seat.assignments = [
+                    (p, scores.get(p.pk)) for p in Participant.objects.filter(pk__in=assigned)
+                    .select_related("institution").order_by("institution__name")]
             if seat.status == SeatStatus.INVITED:
                 seat.accept_form = SeatAcceptForm(institutions=seat_institutions(seat),
                                                   prefix=f"seat{seat.pk}")
@@ -313,6 +328,96 @@ class SeatAnswerView(RulesPermissionMixin, View):
         return redirect("evaluations:expert_home")
 
 
+class ExpertScoreView(RulesPermissionMixin, TemplateView):
+    """The expert scores one institution of its list (R6): the report with its data for both
+    years and evidence, the district's verdict on each claim (not its scores) and the site
+    visits' findings; a score per indicator with the total computed as it is typed, a
+    comment; saved as a draft (revision checked) or submitted. An institution not on the
+    expert's list, a conflicted one included, is a 404 exactly like a missing one."""
+
+    permission_required = "evaluations.view_own_panels"
+    template_name = "evaluations/expert_score.html"
+
+    def get_objects(self) -> tuple[PanelSeat, Participant]:
+        if not hasattr(self, "_objects"):
+            seat = get_object_or_404(PanelSeat.objects.select_related("panel__cycle", "expert"),
+                                     pk=self.kwargs["seat"], expert__user=self.request.user)
+            if self.kwargs["pk"] not in seat_assignments(seat):
+                raise Http404
+            participant = get_object_or_404(
+                Participant.objects.select_related("institution", "submission__cluster",
+                                                   "cycle"), pk=self.kwargs["pk"])
+            self._objects = (seat, participant)
+        return self._objects
+
+    def get_context_data(self, *, given: dict | None = None, comment: str | None = None,
+                         **kwargs):
+        """``given`` and ``comment``: what the expert typed, shown again when a save is
+        refused."""
+        for name in ("seat", "pk"):  # the URL's, passed on by TemplateView.get
+            kwargs.pop(name, None)
+        seat, participant = self.get_objects()
+        score = ExpertScore.objects.filter(seat=seat, participant=participant).first()
+        sheet = review_sheet(participant, can_review=False)
+        if given is None:
+            given = score.scores if score else {}
+        for _category, rows in sheet.categories:
+            for row in rows:
+                row.given = given.get(str(row.indicator.pk), "")
+        return super().get_context_data(
+            seat=seat, participant=participant, institution=participant.institution,
+            cycle=participant.cycle, sheet=sheet, score=score,
+            locked=bool(score and score.submitted_at),
+            comment=comment if comment is not None else (score.comment if score else ""),
+            revision=score.revision if score else 0,
+            visits=list(participant.visits.order_by("visited_on")),
+            conflict_form=ConflictDeclareForm(), previewable=PREVIEWABLE, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        seat, participant = self.get_objects()
+        if "declare" in request.POST:
+            return self.declare(seat, participant)
+        scores = {key[len("score-"):]: value for key, value in request.POST.items()
+                  if key.startswith("score-")}
+        comment = request.POST.get("comment", "")
+        try:
+            revision = int(request.POST.get("revision", ""))
+        except ValueError:
+            revision = -1
+        status = 200
+        try:
+            score = expert_score_save(seat=seat, participant_id=participant.pk, scores=scores,
+                                      comment=comment, revision=revision, actor=request.user)
+            if "submit" in request.POST:
+                expert_score_submit(score=score, actor=request.user)
+                messages.success(request, _("Your score of %(name)s is submitted.")
+                                 % {"name": participant.institution.name})
+                return redirect("evaluations:expert_home")
+            messages.success(request, _("Saved."))
+            return redirect("evaluations:expert_score", seat=seat.pk, pk=participant.pk)
+        except ScoreConflict as exc:
+            error, status = str(exc), 409
+        except DomainError as exc:
+            error, status = str(exc), 422
+        return self.render_to_response(self.get_context_data(
+            error=error, given=scores, comment=comment), status=status)
+
+    def declare(self, seat, participant):
+        form = ConflictDeclareForm(self.request.POST)
+        try:
+            if not form.is_valid():
+                raise DomainError(_("Say what the conflict is."))
+            conflict_declare(seat=seat, participant_id=participant.pk,
+                             reason=form.cleaned_data["reason"], actor=self.request.user)
+        except DomainError as exc:
+            messages.error(self.request, str(exc))
+            return redirect("evaluations:expert_score", seat=seat.pk, pk=participant.pk)
+        messages.success(self.request, _("Your conflict with %(name)s is recorded: it is no "
+                                         "longer on your list.")
+                         % {"name": participant.institution.name})
+        return redirect("evaluations:expert_home")
+
+
 urlpatterns = [
     path("panels/", PanelHomeView.as_view(), name="panel_home"),
     path("cycles/<int:year>/panels/", PanelStageView.as_view(), name="panel_stage"),
@@ -325,6 +430,8 @@ urlpatterns = [
          name="panel_supplementary"),
     # The expert's side
     path("expert/", ExpertHomeView.as_view(), name="expert_home"),
+    path("expert/seats/<int:seat>/institutions/<int:pk>/", ExpertScoreView.as_view(),
+         name="expert_score"),
     path("expert/seats/<int:pk>/accept/", SeatAnswerView.as_view(), {"answer": "accept"},
          name="seat_accept"),
     path("expert/seats/<int:pk>/decline/", SeatAnswerView.as_view(), {"answer": "decline"},

@@ -1,11 +1,18 @@
 """Fixtures of the evaluation tests: the self-evaluation's open cycle, its report and
-accounts (the helpers behind them are in ``self_evaluation_setup``)."""
+accounts (the helpers behind them are in ``self_evaluation_setup``); the panel review's cycle
+and a drawn panel (``panel_setup``)."""
 from __future__ import annotations
 
 import pytest
 
 from evaluations.models import Cycle, Submission
+from evaluations.services.panel import panel_draw
+from institutions.enums import ClusterGroup, Role
+from institutions.models import Cluster
+from tests.evaluations.panel_setup import open_panel_review, pool
+from tests.evaluations.preliminary_setup import add_institutions
 from tests.evaluations.self_evaluation_setup import open_cycle
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -36,3 +43,47 @@ def filer(users):
 @pytest.fixture
 def inst_admin(users):
     return users["institution_admin"]
+
+
+# --- Stage 3, the panel review -----------------------------------------------------------------
+
+@pytest.fixture
+def organiser(users):
+    return users["panel_organiser"]
+
+
+@pytest.fixture
+def clusters(reference_data):
+    return {group: list(Cluster.objects.filter(group=group))
+            for group in ClusterGroup.values}
+
+
+@pytest.fixture
+def stage(users, gulou, clusters):
+    """Group A: two institutions of a leading cluster, one of an emerging one; group C: one
+    of a distinctive cluster."""
+    leading, emerging, distinctive = (clusters[ClusterGroup.LEADING][0],
+                                      clusters[ClusterGroup.EMERGING][0],
+                                      clusters[ClusterGroup.DISTINCTIVE][0])
+    made = add_institutions(gulou, 4)
+    for institution, cluster in zip(made, [leading, leading, emerging, distinctive],
+                                    strict=True):
+        institution.cluster = cluster
+        institution.save()
+    cycle = open_panel_review(users["city_admin"], a=made[:3], c=made[3:])
+    return cycle, made
+
+
+@pytest.fixture
+def drawn(stage, organiser):
+    """Group A's panel drawn from a pool of nine experts, each with an account."""
+    cycle, made = stage
+    experts = pool(9)
+    for expert in experts:
+        expert.user = UserFactory(username=f"x-{expert.pool_number}", role=Role.EXPERT)
+        expert.save()
+    panel = cycle.panels.get(position=1)
+    panel_draw(panel=panel, actor=organiser, seed="invite")
+    return panel, made
+
+

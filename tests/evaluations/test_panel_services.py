@@ -21,44 +21,17 @@ from evaluations.services.panel import (
     seat_accept,
     seat_decline,
 )
-from institutions.enums import ClusterGroup, ExpertStatus, Role, TitleLevel
+from institutions.enums import ClusterGroup, ExpertStatus, TitleLevel
 from institutions.exceptions import DomainError
 from institutions.models import Cluster
-from tests.evaluations.panel_setup import open_panel_review, pool
-from tests.evaluations.preliminary_setup import add_institutions
-from tests.factories import ExpertFactory, UserFactory
+from tests.evaluations.panel_setup import pool
+from tests.factories import ExpertFactory
 
 
 @pytest.fixture(autouse=True)
 def english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def organiser(users):
-    return users["panel_organiser"]
-
-
-@pytest.fixture
-def clusters(reference_data):
-    return {group: list(Cluster.objects.filter(group=group)) for group in ClusterGroup.values}
-
-
-@pytest.fixture
-def stage(users, gulou, clusters):
-    """Group A: two institutions of a leading cluster, one of an emerging one; group C: one
-    of a distinctive cluster."""
-    leading, emerging, distinctive = (clusters[ClusterGroup.LEADING][0],
-                                      clusters[ClusterGroup.EMERGING][0],
-                                      clusters[ClusterGroup.DISTINCTIVE][0])
-    made = add_institutions(gulou, 4)
-    for institution, cluster in zip(made, [leading, leading, emerging, distinctive],
-                                    strict=True):
-        institution.cluster = cluster
-        institution.save()
-    cycle = open_panel_review(users["city_admin"], a=made[:3], c=made[3:])
-    return cycle, made
 
 
 def test_opening_the_panel_review_makes_one_panel_for_a_and_one_for_c(stage):
@@ -198,19 +171,6 @@ def test_conflicts_with_the_drawn_experts_are_found_at_the_draw(stage, organiser
 
 
 # --- Invitations, answers, replacements ------------------------------------------------------
-
-@pytest.fixture
-def drawn(stage, organiser):
-    """Group A's panel drawn from a pool of nine experts, each with an account."""
-    cycle, made = stage
-    experts = pool(9)
-    for expert in experts:
-        expert.user = UserFactory(username=f"x-{expert.pool_number}", role=Role.EXPERT)
-        expert.save()
-    panel = cycle.panels.get(position=1)
-    panel_draw(panel=panel, actor=organiser, seed="invite")
-    return panel, made
-
 
 def _seats(panel):
     return list(panel.seats.select_related("expert__user").order_by("draw", "position"))

@@ -31,6 +31,8 @@ GET_ROWS = [
     Row("evaluations:panel_invite", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:panel_supplementary", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:expert_home", only(["expert"], 200)),
+    # Another expert's assignment is a 404, like a missing one.
+    Row("evaluations:expert_score", only(["expert"], 404), "assignment"),
     # An answer is a POST; another's seat is a 404 to every account, like a missing one.
     Row("evaluations:seat_accept", only([], 404, default=404), "seat"),
     Row("evaluations:seat_decline", only([], 404, default=404), "seat"),
@@ -53,7 +55,9 @@ def _kwargs(obj, cycle):
     panel = cycle.panels.order_by("position").first()
     return {None: {}, "cycle": {"year": cycle.year}, "missing_cycle": {"year": 1999},
             "panel": {"pk": panel.pk}, "missing": {"pk": MISSING},
-            "seat": {"pk": panel.seats.first().pk}}[obj]
+            "seat": {"pk": panel.seats.first().pk},
+            "assignment": {"seat": panel.seats.first().pk,
+                           "pk": cycle.participants.filter(group="A").first().pk}}[obj]
 
 
 def _resolve(outcome, cycle):
