@@ -219,7 +219,8 @@ def panel_invite(*, panel: Panel, actor: User) -> int:
     """Invite the panel's members not invited yet (once the organiser has seen the conflicts
     found at the draw); returns how many were invited."""
     with transaction.atomic(), acting_as(actor):
-        seats = list(panel.seats.select_for_update().filter(status=SeatStatus.DRAWN)
+        seats = list(panel.seats.select_for_update(of=("self",))
+                     .filter(status=SeatStatus.DRAWN)
                      .select_related("expert__user", "panel__cycle"))
         if not seats:
             raise DomainError(_("Every member of the panel has been invited already."))
@@ -278,6 +279,9 @@ def seat_decline(*, seat: PanelSeat, actor: User, reason: str,
     if not reason:
         raise DomainError(_("Give the reason for declining."))
     with transaction.atomic(), acting_as(actor):
+        # The panel first: two members leaving at once take their alternates one after the
+        # other (and lock the panel's seats in the same order).
+        Panel.objects.select_for_update().get(pk=seat.panel_id)
         seat = PanelSeat.objects.select_for_update().select_related(
             "panel__cycle", "expert").get(pk=seat.pk)
         # A member who accepted may still withdraw from the whole panel.
@@ -291,8 +295,8 @@ def seat_decline(*, seat: PanelSeat, actor: User, reason: str,
 
 def _replace(leaving: PanelSeat) -> PanelSeat | None:
     panel = leaving.panel
-    seats = list(panel.seats.select_for_update().select_related("expert__user", "panel__cycle")
-                 .order_by("draw", "position"))
+    seats = list(panel.seats.select_for_update(of=("self",))
+                 .select_related("expert__user", "panel__cycle").order_by("draw", "position"))
     standby = [s for s in seats if s.role == SeatRole.ALTERNATE]
     used = {s.expert.pool_number for s in standby if s.status != SeatStatus.STANDBY}
     serving = [s.expert.pool_number for s in seats if s.pk == leaving.pk or s.serving]

@@ -82,7 +82,8 @@ class ExpertEmployment(models.Model):
     ended_on = models.DateField(_("until"), null=True, blank=True)
 
     class Meta:
-        ordering = ["-ended_on", "pk"]
+        # The most recent first, on every database (PostgreSQL would put the undated first).
+        ordering = [models.F("ended_on").desc(nulls_last=True), "pk"]
         verbose_name = _("past employer")
         verbose_name_plural = _("past employers")
 

@@ -59,7 +59,7 @@ def clusters(reference_data):
 
 
 @pytest.fixture
-def stage(users, gulou, clusters):
+def stage(users, gulou, clusters, default_policy):
     """Group A: two institutions of a leading cluster, one of an emerging one; group C: one
     of a distinctive cluster."""
     leading, emerging, distinctive = (clusters[ClusterGroup.LEADING][0],
