@@ -115,3 +115,17 @@ class ConflictDeclareForm(CrispyMixin, forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._helper()
+
+
+class ConflictRecordForm(CrispyMixin, forms.Form):
+    """The organiser records a conflict of a drawn expert with an institution of its panel."""
+
+    seat = forms.TypedChoiceField(label=_("Expert"), coerce=int)
+    participant = forms.TypedChoiceField(label=_("Institution"), coerce=int)
+    reason = forms.CharField(label=_("The conflict, in a few words"), max_length=500)
+
+    def __init__(self, *args, seats, institutions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["seat"].choices = [(s.pk, str(s.expert)) for s in seats]
+        self.fields["participant"].choices = institutions
+        self._helper()

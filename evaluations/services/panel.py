@@ -484,3 +484,28 @@ def conflict_declare(*, seat: PanelSeat, participant_id: int, reason: str,
                                        participant_id=participant_id,
                                        source=ConflictSource.DECLARED, reason=reason,
                                        recorded_by=actor)
+
+
+def conflict_record(*, seat: PanelSeat, participant_id: int, reason: str,
+                    actor: User) -> Conflict:
+    """The organiser records a further conflict of a drawn expert with an institution of its
+    panel, with a reason (R6a); as with a declared one, any draft score goes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say what the conflict is."))
+    with transaction.atomic(), acting_as(actor):
+        seat = PanelSeat.objects.select_for_update().select_related(
+            "panel__cycle", "expert").get(pk=seat.pk)
+        if participant_id not in _participant_pks(seat.panel):
+            raise DomainError(_("A conflict can only be declared with an institution of "
+                                "the panel."))
+        if ExpertScore.objects.filter(seat=seat, participant_id=participant_id,
+                                      submitted_at__isnull=False).exists():
+            raise DomainError(_("The expert has submitted its score of this institution: "
+                                "reopen it first."))
+        ExpertScore.objects.filter(seat=seat, participant_id=participant_id).delete()
+        conflict, _created = Conflict.objects.get_or_create(
+            cycle_id=seat.panel.cycle_id, expert_id=seat.expert_id,
+            participant_id=participant_id, source=ConflictSource.RECORDED,
+            defaults={"reason": reason, "recorded_by": actor})
+    return conflict

@@ -19,6 +19,7 @@ from institutions.views.mixins import RulesPermissionMixin
 from ..enums import CycleStatus, PanelGroup, SeatStatus
 from ..forms.panel import (
     ConflictDeclareForm,
+    ConflictRecordForm,
     PanelDrawForm,
     PanelSplitForm,
     PanelWidenForm,
@@ -39,6 +40,7 @@ from ..selectors.panel import (
 from ..services.panel import (
     ScoreConflict,
     conflict_declare,
+    conflict_record,
     expert_score_save,
     expert_score_submit,
     panel_draw,
@@ -209,7 +211,40 @@ class PanelDetailView(PanelMixin, TemplateView):
             draws=[(d, draw_record(d), draw_replays(d)) for d in draws], seats=seats,
             conflicts=conflicts, can_manage=manage,
             to_invite=manage and any(s.status == SeatStatus.DRAWN for s in seats),
-            supplementary_form=SupplementaryDrawForm() if manage else None, **kwargs)
+            supplementary_form=SupplementaryDrawForm() if manage else None,
+            conflict_form=_conflict_form(seats, institutions, members) if manage else None,
+            **kwargs)
+
+
+def _conflict_form(seats, institutions, members, data=None) -> ConflictRecordForm:
+    return ConflictRecordForm(
+        data, seats=[s for s in seats if s.status != SeatStatus.DECLINED],
+        institutions=[(members.participant_pk[i.id], members.name[i.id]) for i in institutions])
+
+
+class ConflictRecordView(PanelMixin, View):
+    """The organiser records a further conflict, with a reason (R6a)."""
+
+    permission_required = "evaluations.manage_panel"
+
+    def post(self, request, *args, **kwargs):
+        panel = self.get_panel()
+        members = panel_members(panel.cycle)
+        seats = list(panel.seats.select_related("expert"))
+        form = _conflict_form(seats, panel_institutions(panel, members), members,
+                              request.POST)
+        try:
+            if not form.is_valid():
+                raise DomainError(_("Choose the expert and the institution, and say what the "
+                                    "conflict is."))
+            seat = next(s for s in seats if s.pk == form.cleaned_data["seat"])
+            conflict_record(seat=seat, participant_id=form.cleaned_data["participant"],
+                            reason=form.cleaned_data["reason"], actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The conflict is recorded."))
+        return redirect("evaluations:panel_detail", pk=panel.pk)
 
 
 class PanelInviteView(PanelMixin, View):
@@ -426,6 +461,7 @@ urlpatterns = [
     path("panels/<int:pk>/widen/", PanelWidenView.as_view(), name="panel_widen"),
     path("panels/<int:pk>/draw/", PanelDrawView.as_view(), name="panel_draw"),
     path("panels/<int:pk>/invite/", PanelInviteView.as_view(), name="panel_invite"),
+    path("panels/<int:pk>/conflicts/", ConflictRecordView.as_view(), name="conflict_record"),
     path("panels/<int:pk>/supplementary/", PanelSupplementaryView.as_view(),
          name="panel_supplementary"),
     # The expert's side

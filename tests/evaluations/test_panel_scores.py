@@ -14,6 +14,7 @@ from evaluations.selectors.panel import seat_assignments
 from evaluations.services.panel import (
     ScoreConflict,
     conflict_declare,
+    conflict_record,
     expert_score_reopen,
     expert_score_save,
     expert_score_submit,
@@ -139,3 +140,20 @@ def test_a_conflict_declared_before_scoring_removes_the_institution(serving):
     expert_score_submit(score=score, actor=user)
     with pytest.raises(DomainError, match="reopen"):
         conflict_declare(seat=seat, participant_id=second.pk, reason="后发现", actor=user)
+
+
+def test_the_organiser_records_a_further_conflict_and_the_draft_goes(serving, organiser):
+    seat, (first, *_rest) = serving
+    expert_score_save(seat=seat, participant_id=first.pk,
+                      scores=dict(list(_full(seat.panel.cycle).items())[:1]), comment="",
+                      revision=0, actor=seat.expert.user)
+    with pytest.raises(DomainError, match="Say what"):
+        conflict_record(seat=seat, participant_id=first.pk, reason="", actor=organiser)
+    group_c = seat.panel.cycle.participants.get(group="C")
+    with pytest.raises(DomainError, match="institution of the panel"):
+        conflict_record(seat=seat, participant_id=group_c.pk, reason="亲属", actor=organiser)
+    conflict = conflict_record(seat=seat, participant_id=first.pk, reason="亲属任高管",
+                               actor=organiser)
+    assert (conflict.source, conflict.recorded_by) == (ConflictSource.RECORDED, organiser)
+    assert first.pk not in seat_assignments(seat)
+    assert not ExpertScore.objects.exists()

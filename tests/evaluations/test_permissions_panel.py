@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from evaluations.models import Panel, PanelDraw
+from evaluations.models import Conflict, Panel, PanelDraw
 from evaluations.services.panel import panel_draw
 from tests.evaluations.panel_setup import open_panel_review, pool
 from tests.evaluations.preliminary_setup import add_institutions
@@ -29,6 +29,7 @@ GET_ROWS = [
     Row("evaluations:panel_draw", only(RUN, 200), "panel"),
     Row("evaluations:panel_draw", only(RUN, 404), "missing"),
     Row("evaluations:panel_invite", only(RUN, 405), "panel"),  # a POST only
+    Row("evaluations:conflict_record", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:panel_supplementary", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:expert_home", only(["expert"], 200)),
     # Another expert's assignment is a 404, like a missing one.
@@ -85,6 +86,10 @@ def test_only_the_organiser_splits_widens_or_draws(role, users, panel_cycle, cli
     client.post(reverse("evaluations:panel_widen", args=[panel.pk]), {"reason": "不足"})
     client.post(reverse("evaluations:panel_draw", args=[panel.pk]), {"seed": "x"})
     client.post(reverse("evaluations:panel_invite", args=[panel.pk]))
+    client.post(reverse("evaluations:conflict_record", args=[panel.pk]), {
+        "seat": panel.seats.first().pk, "participant": panel_cycle.participants.first().pk,
+        "reason": "x"})
+    assert not Conflict.objects.filter(source="recorded").exists()
     seat = panel.seats.order_by("position").first()
     client.post(reverse("evaluations:seat_decline", args=[seat.pk]), {f"seat{seat.pk}-reason": "x"})
     assert list(Panel.objects.values_list("group", "categories", "widen")) == [
