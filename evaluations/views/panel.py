@@ -6,9 +6,10 @@ read-only; districts, institutions and experts see none of these pages."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -247,6 +248,22 @@ class ConflictRecordView(PanelMixin, View):
         return redirect("evaluations:panel_detail", pk=panel.pk)
 
 
+class PanelRecordPdfView(PanelDetailView):
+    """The draw record (抽取记录表) as a PDF for the file, with the signature lines. One page
+    or two: rendered when asked, like the page it prints."""
+
+    def get(self, request, *args, **kwargs):
+        from reports.pdf import render_pdf  # WeasyPrint only where a PDF is made
+
+        context = self.get_context_data(**kwargs)
+        pdf = render_pdf("reports/panel_draw_record.html", context)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        name = _("Expert draw record %(year)s %(panel)s.pdf") % {
+            "year": context["cycle"].year, "panel": context["panel"].name}
+        response["Content-Disposition"] = content_disposition_header(False, name)
+        return response
+
+
 class PanelInviteView(PanelMixin, View):
     """Invite the drawn members, once the organiser has seen the conflicts found."""
 
@@ -458,6 +475,7 @@ urlpatterns = [
     path("cycles/<int:year>/panels/", PanelStageView.as_view(), name="panel_stage"),
     path("cycles/<int:year>/panels/split/", PanelSplitView.as_view(), name="panel_split"),
     path("panels/<int:pk>/", PanelDetailView.as_view(), name="panel_detail"),
+    path("panels/<int:pk>/record.pdf", PanelRecordPdfView.as_view(), name="panel_record_pdf"),
     path("panels/<int:pk>/widen/", PanelWidenView.as_view(), name="panel_widen"),
     path("panels/<int:pk>/draw/", PanelDrawView.as_view(), name="panel_draw"),
     path("panels/<int:pk>/invite/", PanelInviteView.as_view(), name="panel_invite"),

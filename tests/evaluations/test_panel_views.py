@@ -14,6 +14,7 @@ from institutions.enums import ClusterGroup, Role
 from institutions.models import Cluster
 from tests.evaluations.panel_setup import open_panel_review, pool
 from tests.evaluations.preliminary_setup import add_institutions
+from tests.evaluations.test_summary_pdf import _flat, _fonts, _text
 from tests.factories import UserFactory
 
 
@@ -118,3 +119,19 @@ def test_an_expert_accepts_declaring_a_conflict_and_another_declines(cycle, user
     me.post(reverse("evaluations:seat_accept", args=[second.pk]), {"x": "y"})
     second.refresh_from_db()
     assert second.status == SeatStatus.DECLINED
+
+
+def test_the_draw_record_prints_as_a_chinese_pdf_with_its_seed_and_experts(
+        cycle, users, client_for, tmp_path):
+    experts = pool(9)
+    panel = cycle.panels.order_by("position").first()
+    panel_draw(panel=panel, actor=users["panel_organiser"], seed="pdf-seed-01")
+    response = client_for(users["city_admin"]).get(
+        reverse("evaluations:panel_record_pdf", args=[panel.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    path = tmp_path / "record.pdf"
+    path.write_bytes(response.content)
+    text = _flat(_text(path))
+    assert "pdf-seed-01" in text and "专家抽取记录" in text and "结果一致" in text
+    assert all(e.name in text for e in experts)
+    assert all(embedded == "yes" for _name, embedded in _fonts(path))

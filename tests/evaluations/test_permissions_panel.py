@@ -25,6 +25,9 @@ GET_ROWS = [
     Row("evaluations:panel_split", only(RUN, 405), "cycle"),  # a POST only
     Row("evaluations:panel_detail", only(READ, 200), "panel"),
     Row("evaluations:panel_detail", only(READ, 404), "missing"),
+    Row("evaluations:panel_record_pdf", only(READ, 200), "panel",
+        content_type="application/pdf"),
+    Row("evaluations:panel_record_pdf", only(READ, 404), "missing"),
     Row("evaluations:panel_widen", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:panel_draw", only(RUN, 200), "panel"),
     Row("evaluations:panel_draw", only(RUN, 404), "missing"),
