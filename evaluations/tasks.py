@@ -25,6 +25,11 @@ def send_self_evaluation_reminders() -> int:
     return reminders.send_deadline_reminders()
 
 
+@shared_task
+def send_panel_reminders() -> int:
+    return reminders.send_panel_reminders()
+
+
 @shared_task(**ROBUST)
 def render_district_summary(*, summary_id: int) -> None:
     from .services import summary_pdf

@@ -259,6 +259,10 @@ def _beat_schedule() -> dict:
             "task": "evaluations.tasks.send_self_evaluation_reminders",
             "schedule": crontab(hour=8, minute=0),  # every morning, Asia/Shanghai
         },
+        "panel-reminders": {
+            "task": "evaluations.tasks.send_panel_reminders",
+            "schedule": crontab(hour=8, minute=5),
+        },
         # The side effects the broker could not take when they were queued (the outbox).
         "outbox-deliver": {
             "task": "institutions.tasks.outbox_deliver_due",
@@ -331,3 +335,5 @@ FILE_UPLOAD_HANDLERS = [
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Reminders go to institutions that have not submitted this many days before the deadline.
 SELF_EVALUATION_REMINDER_DAYS = env.int("SELF_EVALUATION_REMINDER_DAYS", default=3)
+# Days before the panel review closes when experts with scores left are reminded.
+PANEL_REMINDER_DAYS = env.int("PANEL_REMINDER_DAYS", default=2)

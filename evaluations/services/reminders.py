@@ -1,4 +1,5 @@
-"""Reminders before the self-evaluation deadline (a Celery beat schedule runs them daily)."""
+"""Reminders before a deadline (a Celery beat schedule runs them daily): the institutions'
+self-evaluation, the experts' panel scores."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,9 @@ from institutions.enums import INSTITUTION_ROLES
 from institutions.models import User
 from institutions.notifications import notify
 
-from ..enums import CycleStatus, SubmissionStatus
-from ..models import Submission
+from ..enums import CycleStatus, SeatStatus, SubmissionStatus
+from ..models import CycleStage, ExpertScore, PanelSeat, Submission
+from ..selectors.panel import seat_assignments
 
 
 def send_deadline_reminders(today: dt.date | None = None) -> int:
@@ -37,5 +39,33 @@ def send_deadline_reminders(today: dt.date | None = None) -> int:
                       "not take part loses its filing (Art 15).")
                % {"name": submission.institution.name, "date": submission.deadline},
                url=reverse("evaluations:my_submission"))
+        count += 1
+    return count
+
+
+def send_panel_reminders(today: dt.date | None = None) -> int:
+    """Remind every serving expert with institutions left to score when the panel review
+    closes in ``PANEL_REMINDER_DAYS`` days; returns how many experts were reminded."""
+    today = today or timezone.localdate()
+    due = today + dt.timedelta(days=settings.PANEL_REMINDER_DAYS)
+    stages = CycleStage.objects.filter(stage=CycleStatus.PANEL_REVIEW, closes_on=due,
+                                       cycle__status=CycleStatus.PANEL_REVIEW)
+    count = 0
+    for seat in PanelSeat.objects.filter(
+            panel__cycle__stages__in=stages, status=SeatStatus.ACCEPTED,
+            expert__user__is_active=True).select_related("panel__cycle", "expert__user"):
+        if not seat.serving:
+            continue
+        done = set(ExpertScore.objects.filter(seat=seat, submitted_at__isnull=False)
+                   .values_list("participant_id", flat=True))
+        left = len(set(seat_assignments(seat)) - done)
+        if not left:
+            continue
+        notify(users=[seat.expert.user], url=reverse("evaluations:expert_home"),
+               subject=_("Reminder: the %(year)s panel review closes on %(date)s")
+               % {"year": seat.panel.cycle.year, "date": due},
+               body=_("%(count)s institutions of %(panel)s are still waiting for your score. "
+                      "Score and submit them by %(date)s.")
+               % {"count": left, "panel": seat.panel.name, "date": due})
         count += 1
     return count
