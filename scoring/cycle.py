@@ -70,7 +70,7 @@ def run_cycle(
     ranked and its lowest k made 不合格 (R6), group B spot-checked (R7); fraud is 不合格
     everywhere (R8); R9's checks and R12's de-registrations are read off the finals.
 
-    Raises ``RankingError``, ``MissingPanelScore``, ``FailCountError`` or ``BlockingTie``.
+    Raises ``RankingError``, ``MissingPanelScore`` or ``BlockingTie``.
     """
     by_district: dict[str, list[tuple[str, int]]] = {}
     for p in participants:
@@ -94,10 +94,11 @@ def run_cycle(
     # Panel review (R6) before re-verification (R7): a tie in C blocks before A's verdicts.
     a_order = panel_order({p.id: p.panel_score for p in members[Group.A]}, panel_tiebreak)
     reverification_list(a_order, excellent_places=quotas.E, good_places=quotas.G)
+    # A chosen count below F counts as F (R6): the web page refuses it, a scenario is raised.
     c_outcome = settle_group_c(
         panel_order({p.id: p.panel_score for p in members[Group.C]}, panel_tiebreak),
         fail_minimum=quotas.F,
-        chosen=panel_fail_count,
+        chosen=None if panel_fail_count is None else max(panel_fail_count, quotas.F),
         fraud=fraud,
     )
     a_outcome = settle_group_a(

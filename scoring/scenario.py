@@ -28,7 +28,6 @@ from .draw import (
 from .enums import CLUSTERS, ClusterCategory, Final, Group, OutOfCohort, SpotVerdict, Verdict
 from .errors import (
     BlockingTie,
-    FailCountError,
     MissingPanelScore,
     NotEnoughExperts,
     PolicyError,
@@ -192,8 +191,6 @@ def run_scenario(scenario: Scenario) -> dict:
             f"{where[exc.institution_id]}: panel_score",
             f"missing; members of group {exc.group} need a panel score (R6)",
         ) from exc
-    except FailCountError as exc:
-        raise ScenarioError("panel_fail_count", str(exc)) from exc
     except BlockingTie as exc:
         raise ScenarioError(
             f"blocking tie at {exc.line.description}",
