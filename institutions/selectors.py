@@ -224,3 +224,25 @@ def institution_admin_logins(institutions: Iterable[Institution]) -> list[User]:
 def experts_listed() -> QuerySet[Expert]:
     """The expert pool as its list shows it, with the clusters each can judge."""
     return Expert.objects.prefetch_related("clusters").order_by("pool_number")
+
+
+@dataclass
+class DrawHistory:
+    """How often an expert was drawn for a panel, and how often it declined or withdrew."""
+
+    seats: list
+    drawn: int = 0
+    declined: int = 0
+    recused: int = 0
+
+
+def expert_draw_history(expert: Expert) -> DrawHistory:
+    """The expert's places in the panels of every cycle, newest first, with the counts its
+    page shows (one query)."""
+    from evaluations.enums import SeatStatus  # the panels are the evaluation's
+
+    seats = list(expert.seats.select_related("panel__cycle").order_by(
+        "-panel__cycle__year", "panel__position"))
+    return DrawHistory(seats=seats, drawn=len(seats),
+                       declined=sum(s.status == SeatStatus.DECLINED for s in seats),
+                       recused=sum(s.status == SeatStatus.RECUSED for s in seats))

@@ -22,7 +22,7 @@ from ..forms.pool import (
     employments_of,
 )
 from ..models import Expert
-from ..selectors import experts_listed
+from ..selectors import expert_draw_history, experts_listed
 from ..services.pool import expert_create, expert_reinstate, expert_suspend, expert_update
 from .mixins import RulesPermissionMixin
 
@@ -64,9 +64,10 @@ class ExpertDetailView(ExpertObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         expert = self.get_object()
+        history = expert_draw_history(expert)
         return super().get_context_data(
             expert=expert, can_manage=self.request.user.has_perm("institutions.manage_pool"),
-            suspend_form=ExpertSuspendForm(), **kwargs)
+            suspend_form=ExpertSuspendForm(), history=history, **kwargs)
 
 
 def _add_errors(form, error: ValidationError) -> None:

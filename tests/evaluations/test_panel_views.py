@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from evaluations.enums import ConflictSource, SeatStatus
 from evaluations.models import Conflict, PanelDraw
-from evaluations.services.panel import panel_draw, panel_invite
+from evaluations.services.panel import panel_draw, panel_invite, seat_decline
 from institutions.enums import ClusterGroup, Role
 from institutions.models import Cluster
 from tests.evaluations.panel_setup import open_panel_review, pool
@@ -135,3 +135,21 @@ def test_the_draw_record_prints_as_a_chinese_pdf_with_its_seed_and_experts(
     assert "pdf-seed-01" in text and "专家抽取记录" in text and "结果一致" in text
     assert all(e.name in text for e in experts)
     assert all(embedded == "yes" for _name, embedded in _fonts(path))
+
+
+def test_the_pool_shows_each_experts_history_of_draws(cycle, users, client_for):
+    experts = pool(9)
+    for expert in experts:
+        expert.user = UserFactory(username=f"h-{expert.pool_number}", role=Role.EXPERT)
+        expert.save()
+    organiser = users["panel_organiser"]
+    panel = cycle.panels.order_by("position").first()
+    panel_draw(panel=panel, actor=organiser, seed="history")
+    panel_invite(panel=panel, actor=organiser)
+    seat = panel.seats.select_related("expert__user").order_by("position")[0]
+    seat_decline(seat=seat, actor=seat.expert.user, reason="出差")
+    html = client_for(users["city_admin"]).get(
+        reverse("institutions:expert_detail", args=[seat.expert_id])).content.decode()
+    counts = re.search(r'data-testid="draw-counts">([^<]*)<', html).group(1)
+    assert re.findall(r"\d+", counts) == ["1", "1", "0"]
+    assert "出差" in html and panel.name in html
