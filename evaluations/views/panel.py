@@ -380,6 +380,19 @@ class SeatAnswerView(RulesPermissionMixin, View):
         return redirect("evaluations:expert_home")
 
 
+def _next_to_score(seat: PanelSeat, after: Participant) -> int | None:
+    """The next institution of the expert's list (by name, as the list shows it) it has not
+    submitted a score of, after ``after``; else the first such before it."""
+    done = set(seat.scores.filter(submitted_at__isnull=False)
+               .values_list("participant_id", flat=True))
+    order = list(Participant.objects.filter(pk__in=seat_assignments(seat))
+                 .order_by("institution__name").values_list("pk", flat=True))
+    if after.pk in order:
+        k = order.index(after.pk)
+        order = order[k + 1:] + order[:k]
+    return next((pk for pk in order if pk not in done), None)
+
+
 class ExpertScoreView(RulesPermissionMixin, TemplateView):
     """The expert scores one institution of its list (R6): the report with its data for both
     years and evidence, the district's verdict on each claim (not its scores) and the site
@@ -444,6 +457,9 @@ class ExpertScoreView(RulesPermissionMixin, TemplateView):
                 expert_score_submit(score=score, actor=request.user)
                 messages.success(request, _("Your score of %(name)s is submitted.")
                                  % {"name": participant.institution.name})
+                following = _next_to_score(seat, participant)
+                if following is not None:  # forty in a sitting: straight on to the next
+                    return redirect("evaluations:expert_score", seat=seat.pk, pk=following)
                 return redirect("evaluations:expert_home")
             messages.success(request, _("Saved."))
             return redirect("evaluations:expert_score", seat=seat.pk, pk=participant.pk)

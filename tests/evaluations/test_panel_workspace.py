@@ -91,7 +91,21 @@ def test_scores_save_submit_and_a_stale_tab_gets_409(serving, client_for):
     assert re.search(r'value="999"', bad.content.decode())  # what was typed stays
     done = client.post(_url(seat, first), {**data, "comment": "扎实", "revision": "1",
                                            "submit": "1"})
-    assert done["Location"] == reverse("evaluations:expert_home")
+    by_name = sorted(serving[1], key=lambda p: p.institution.name)
+    following = by_name[(by_name.index(first) + 1) % len(by_name)]
+    assert done["Location"] == _url(seat, following)  # straight on to the next one
     score.refresh_from_db()
     assert score.submitted_at is not None and str(score.total) == "100.00"
     assert 'data-testid="score-locked"' in client.get(_url(seat, first)).content.decode()
+
+
+def test_after_the_last_institution_the_expert_is_back_on_its_list(serving, client_for):
+    seat, participants = serving
+    client = client_for(seat.expert.user)
+    points = dict(Indicator.objects.filter(category__cycle_id=participants[0].cycle_id)
+                  .values_list("pk", "points"))
+    data = {f"score-{pk}": "0" for pk in points}
+    for participant in participants:
+        last = client.post(_url(seat, participant), {**data, "revision": "0", "submit": "1"})
+    assert last["Location"] == reverse("evaluations:expert_home")
+    assert ExpertScore.objects.filter(submitted_at__isnull=False).count() == 3
