@@ -6,7 +6,7 @@ A panel's draw cannot be redone: once drawn, only a supplementary draw (with a n
 experts, after the alternates ran out."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -115,6 +115,26 @@ def panel_draw_problems(panel: Panel) -> list[str]:
     return problems
 
 
+def _draw_inputs(panel: Panel, drawn: Collection[str]):
+    """What a draw of ``panel`` starts from: the members of A and C, the panel's institutions,
+    the pool as of today (by pool number) and the experts eligible (R6a), ``drawn`` left
+    out."""
+    members = panel_members(panel.cycle)
+    institutions = panel_institutions(panel, members)
+    pool = pool_for_draw(timezone.localdate())
+    clusters = {i.cluster for i in institutions} - {None}
+    eligible = scoring.eligible_experts(pool.values(), clusters, drawn, panel.widen)
+    return members, institutions, pool, eligible
+
+
+def _not_enough(exc: scoring.NotEnoughExperts) -> DomainError:
+    """The refusal of a draw with too few eligible experts, saying how many are missing."""
+    return DomainError(_("Only %(eligible)s experts are eligible for this panel, %(missing)s "
+                         "fewer than the %(needed)s to draw.")
+                       % {"eligible": exc.eligible, "missing": exc.missing,
+                          "needed": exc.needed})
+
+
 def panel_draw(*, panel: Panel, actor: User, seed: str = "") -> PanelDraw:
     """Draw ``panel``'s members and alternates (R6a) and record the draw: the seed (typed in
     beforehand, or from ``secrets`` now), the sorted eligible list, who drew and when; then
@@ -132,21 +152,12 @@ def panel_draw(*, panel: Panel, actor: User, seed: str = "") -> PanelDraw:
         if problems:
             raise DomainError(" ".join(problems))
         params = panel.cycle.policy_version.as_params()
-        members = panel_members(panel.cycle)
-        institutions = panel_institutions(panel, members)
-        pool = pool_for_draw(timezone.localdate())
-        clusters = {i.cluster for i in institutions} - {None}
-        eligible = scoring.eligible_experts(pool.values(), clusters,
-                                            drawn_before(panel), panel.widen)
+        members, institutions, pool, eligible = _draw_inputs(panel, drawn_before(panel))
         try:
             record = scoring.draw(eligible, seed or scoring.new_seed(), params.panel_size,
                                   params.panel_alternates)
         except scoring.NotEnoughExperts as exc:
-            raise DomainError(_(
-                "Only %(eligible)s experts are eligible for this panel, %(missing)s fewer "
-                "than the %(needed)s to draw.") % {"eligible": exc.eligible,
-                                                    "missing": exc.missing,
-                                                    "needed": exc.needed}) from exc
+            raise _not_enough(exc) from exc
         draw = PanelDraw.objects.create(
             panel=panel, kind=DrawKind.INITIAL, seed=record.seed, seed_entered=bool(seed),
             eligible=list(record.eligible), members=len(record.members),
@@ -334,22 +345,14 @@ def panel_supplementary_draw(*, panel: Panel, actor: User, reason: str,
                    and not PanelSeat.objects.filter(replaces=s).exists()]
         if not leaving:
             raise DomainError(_("No member is missing from the panel."))
-        members = panel_members(panel.cycle)
-        institutions = panel_institutions(panel, members)
-        pool = pool_for_draw(timezone.localdate())
-        clusters = {i.cluster for i in institutions} - {None}
+        members, institutions, pool, eligible = _draw_inputs(panel, ())
         in_cycle = set(PanelSeat.objects.filter(panel__cycle=panel.cycle)
                        .values_list("expert__pool_number", flat=True))
-        eligible = scoring.eligible_experts(pool.values(), clusters, (), panel.widen)
         try:
             record = scoring.supplementary_draw(eligible, in_cycle, seed or scoring.new_seed(),
                                                 len(leaving))
         except scoring.NotEnoughExperts as exc:
-            raise DomainError(_(
-                "Only %(eligible)s experts are eligible for this panel, %(missing)s fewer "
-                "than the %(needed)s to draw.") % {"eligible": exc.eligible,
-                                                    "missing": exc.missing,
-                                                    "needed": exc.needed}) from exc
+            raise _not_enough(exc) from exc
         draw = PanelDraw.objects.create(
             panel=panel, kind=DrawKind.SUPPLEMENTARY, seed=record.seed, seed_entered=bool(seed),
             eligible=list(record.eligible), members=len(record.members), alternates=0,
