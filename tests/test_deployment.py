@@ -32,6 +32,20 @@ def test_compose_app_services_share_settings_and_private_media():
         assert "media:/data/media" in services[name]["volumes"]
 
 
+def test_compose_documents_a_proxy_body_limit_just_above_the_apps_own():
+    """Issue 9 §4: the reverse proxy in front of the web service must let the largest
+    request the app takes through (it stops larger ones itself, while they stream), no more,
+    and must not buffer whole bodies first: the web service's comment says so in numbers
+    that follow the settings."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    web = text[text.index("\n  web:"):text.index("\n  worker:")]
+    limit_mb = int(re.search(r"client_max_body_size (\d+)m;", web).group(1))
+    request_mb = settings.UPLOAD_MAX_REQUEST_BYTES // 2**20
+    assert request_mb < limit_mb <= request_mb + 5
+    assert "proxy_request_buffering off;" in web
+    assert f"{settings.EVIDENCE_MAX_FILE_BYTES // 2**20} MB" in web
+
+
 def test_readme_gives_exactly_two_setup_commands():
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"## Set-up on a fresh machine\s+```bash\n(.*?)```", readme, re.S).group(1)
