@@ -6,6 +6,8 @@
   and submitted;
 - ``preliminary``: the 2025 cycle, self-evaluation over and the districts' preliminary review
   under way, the districts in every state;
+- ``panel``: the 2025 cycle goes on: the preliminary review finished and closed, the panel
+  review open with an expert pool, every panel drawn and invited, the experts in every state;
 - ``support``: the demo's clock, one password hash and a budget of real PDF renderings (what
   the demo substitutes, and why), and the small PDFs it uploads.
 
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .panel import PanelSeed, panel_logins, seed_panel
 from .preliminary import PreliminarySeed, seed_preliminary
-from .registry import DEMO_PASSWORD, DemoLogin, demo_logins, seed_accounts, seed_registry
+from .registry import DEMO_PASSWORD, DemoLogin, seed_accounts, seed_registry
+from .registry import demo_logins as registry_logins
 from .self_evaluation import CycleSeed, seed_cycle
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "DemoSeed", "demo_logins", "seed_demo"]
@@ -32,12 +36,21 @@ class DemoSeed:
     logins: list[DemoLogin]
     cycle: CycleSeed
     preliminary: PreliminarySeed
+    panel: PanelSeed
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo logins that exist: the accounts of every role (``registry``), then the
+    expert with an invitation to answer (``panel``)."""
+    return registry_logins() + panel_logins()
 
 
 def seed_demo() -> DemoSeed:
     """Load the whole demo: the registry and its accounts, then the 2026 cycle, then the 2025
-    cycle (which fills reports in the way the 2026 one does)."""
+    cycle (which fills reports in the way the 2026 one does) and its panel review."""
     institutions = seed_registry()
     logins = seed_accounts()
-    return DemoSeed(institutions=institutions, logins=logins, cycle=seed_cycle(),
-                    preliminary=seed_preliminary())
+    cycle, preliminary = seed_cycle(), seed_preliminary()
+    panel = seed_panel()
+    return DemoSeed(institutions=institutions, logins=logins + panel_logins(), cycle=cycle,
+                    preliminary=preliminary, panel=panel)

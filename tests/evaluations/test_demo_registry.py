@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import override_settings
 from stdnum.cn import uscc
 
+from evaluations.demo import panel as panel_demo
 from evaluations.demo import registry as demo
 from institutions.enums import Role
 from institutions.models import Cluster, District, Institution, InstitutionStatusChange, User
@@ -51,13 +52,14 @@ def test_seed_demo_is_idempotent(seeded):
     first, after_first = seeded
     codes = set(Institution.objects.values_list("credit_code", flat=True))
     second = _seed()
-    # Users: the demo logins, one reviewer per district and the reporting institutions'
-    # accounts; status changes: the 2025 cycle's three non-participants (R2).
-    assert after_first == _counts() == {"institutions": 150, "users": 135, "status_changes": 3}
+    # Users: the demo logins, one reviewer per district, the reporting institutions' accounts
+    # and the pool's expert accounts; status changes: the 2025 cycle's three non-participants
+    # (R2).
+    assert after_first == _counts() == {"institutions": 150, "users": 158, "status_changes": 3}
     assert set(Institution.objects.values_list("credit_code", flat=True)) == codes
     assert (first.strip(), second.strip()) == (
-        "demo data: 150 institutions created, 9 demo accounts ready",
-        "demo data: 0 institutions created, 9 demo accounts ready")
+        "demo data: 150 institutions created, 10 demo accounts ready",
+        "demo data: 0 institutions created, 10 demo accounts ready")
 
 
 def test_seed_demo_registry_has_valid_unique_codes_and_names(seeded):
@@ -99,7 +101,8 @@ def test_demo_logins_prints_every_account(seeded):
     call_command("demo_logins", stdout=out)
     lines = out.getvalue().splitlines()
     listed = [line.split()[0] for line in lines if line.startswith("  ")]
-    assert listed == [username for username, _, _ in demo.demo_accounts()]
+    assert listed == [username for username, _, _ in demo.demo_accounts()] + [
+        panel_demo.INVITEE]
     assert demo.DEMO_PASSWORD in out.getvalue()
     gulou_line = next(line for line in lines if line.split()[:1] == ["district_gulou"])
     assert "鼓楼区" in gulou_line
