@@ -164,7 +164,7 @@ class SeatStatus(models.TextChoices):
 
     DRAWN = "drawn", _("Drawn, not yet invited")
     INVITED = "invited", _("Invited")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("seat status", "Accepted")
     DECLINED = "declined", _("Declined")
     RECUSED = "recused", _("Withdrew from the panel")
     STANDBY = "standby", _("Alternate on standby")

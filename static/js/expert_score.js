@@ -8,13 +8,18 @@
   const total = document.querySelector("[data-score-total]");
   function update() {
     let sum = 0;
-    let complete = true;
+    let typed = 0;
     inputs.forEach((input) => {
       const value = Number.parseFloat(input.value);
-      if (input.value === "" || Number.isNaN(value)) complete = false;
-      else sum += value;
+      if (input.value !== "" && !Number.isNaN(value)) {
+        sum += value;
+        typed += 1;
+      }
     });
-    if (total) total.textContent = (complete ? "" : "≥ ") + sum.toFixed(2);
+    // Nothing typed yet: a dash; some indicators left: at least the sum so far.
+    if (!total) return;
+    if (typed === 0) total.textContent = "—";
+    else total.textContent = (typed < inputs.length ? "≥ " : "") + sum.toFixed(2);
   }
   inputs.forEach((input, index) => {
     input.addEventListener("input", update);
