@@ -36,6 +36,8 @@ from .models import (
     IndicatorResponse,
     Panel,
     PanelDraw,
+    PanelOutcome,
+    PanelResult,
     PanelSeat,
     Participant,
     PolicyVersion,
@@ -206,3 +208,9 @@ register(Conflict, scope=lambda c: Scope(cycle=c.cycle_id), audience=Audience.CI
 register(ExpertScore, scope=lambda s: Scope(cycle=s.participant.cycle_id),
          audience=Audience.CITY, exclude=["revision"],
          name_related=["seat__expert", "participant__institution"])
+
+# The organiser's choices that decide the lines, and the results fixed at the close (R6).
+register(PanelOutcome, scope=lambda o: Scope(cycle=o.cycle_id), audience=Audience.CITY,
+         labels={"closed_by": _("closed by")}, name_related=["cycle"])
+register(PanelResult, scope=lambda r: Scope(cycle=r.outcome.cycle_id), audience=Audience.CITY,
+         name_related=["participant__institution"])

@@ -1,5 +1,14 @@
 """The evaluation's pages, in the order of the cycle (Art 8)."""
-from .views import cycles, findings, indicators, panel, policy, preliminary, self_evaluation
+from .views import (
+    cycles,
+    findings,
+    indicators,
+    panel,
+    panel_console,
+    policy,
+    preliminary,
+    self_evaluation,
+)
 
 app_name = "evaluations"
 
@@ -11,4 +20,5 @@ urlpatterns = [
     *preliminary.urlpatterns,       # stage 2: dashboards, review, ranking, summary (Art 10)
     *findings.urlpatterns,          # stage 2: rectification, fraud, credit records (Art 9)
     *panel.urlpatterns,             # stage 3: panels, the recorded draw, conflicts (Art 11)
+    *panel_console.urlpatterns,     # stage 3: the organiser's console, rankings, close (Art 11)
 ]

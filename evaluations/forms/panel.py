@@ -129,3 +129,42 @@ class ConflictRecordForm(CrispyMixin, forms.Form):
         self.fields["seat"].choices = [(s.pk, str(s.expert)) for s in seats]
         self.fields["participant"].choices = institutions
         self._helper()
+
+
+# --- The organiser's console (R6) ---------------------------------------------------------------
+
+class FailCountForm(forms.Form):
+    chosen = forms.IntegerField(label=_("Number of unqualified institutions"),
+                                min_value=0)
+
+
+class ReopenForm(forms.Form):
+    score = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for reopening"), max_length=2000)
+
+
+class TiebreakForm(forms.Form):
+    """The places (1 = the best) of institutions with equal panel scores, one field
+    ``place-<participant id>`` each, and the reason."""
+
+    reason = forms.CharField(label=_("Reason for this order"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, participants: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for pk in participants:
+            self.fields[f"place-{pk}"] = forms.IntegerField(min_value=1,
+                                                            max_value=len(participants))
+
+    def order(self) -> list[int]:
+        places = {int(name[len("place-"):]): value for name, value in self.cleaned_data.items()
+                  if name.startswith("place-")}
+        return sorted(places, key=places.get)
+
+    def clean(self):
+        data = super().clean()
+        places = [v for k, v in data.items() if k.startswith("place-")]
+        if len(set(places)) != len(places):
+            raise forms.ValidationError(_("Put each institution with an equal panel score in "
+                                          "its own place."))
+        return data

@@ -7,8 +7,10 @@
 - ``preliminary``: stage 2, the district's review, ranking and summary (Art 10, R3, R4);
 - ``findings``: stage 2, site visits, rectification notices, fraud reports and credit
   records (Art 9, 10, R8);
-- ``panel``: stage 3, the panels, their recorded draws, the experts drawn and the conflicts
-  of interest (Art 11, R6a);
+- ``panel``: stage 3, the panels, their recorded draws, the experts drawn, the conflicts
+  of interest and the experts' scores (Art 11, R6a);
+- ``panel_outcome``: stage 3's close, the organiser's fail count and tie-break order and the
+  results fixed for the rest of the cycle (R6);
 - ``files``: what stored and generated files share.
 """
 from .cycles import Cycle, CycleStage, CycleTransition
@@ -24,6 +26,7 @@ from .findings import (
 )
 from .indicators import Indicator, IndicatorCategory, IndicatorField
 from .panel import Conflict, ExpertScore, Panel, PanelDraw, PanelSeat
+from .panel_outcome import PanelOutcome, PanelResult, PanelResultKind
 from .policy import PolicyVersion
 from .preliminary import (
     ClaimReview,
@@ -48,5 +51,5 @@ __all__ = [
     "Cycle", "CycleStage", "CycleTransition", "EvidenceFile", "Extension", "Indicator",
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
     "Submission", "SubmissionVersion", "Conflict", "ExpertScore", "Panel", "PanelDraw",
-    "PanelSeat",
+    "PanelSeat", "PanelOutcome", "PanelResult", "PanelResultKind",
 ]

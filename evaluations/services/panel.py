@@ -389,6 +389,10 @@ def _indicator_points(cycle_id: int) -> dict[str, Decimal]:
 
 
 def _check_assigned(seat: PanelSeat, participant_id: int, actor: User) -> None:
+    cycle = seat.panel.cycle
+    stage = cycle.stage_of(CycleStatus.PANEL_REVIEW)
+    if cycle.status != CycleStatus.PANEL_REVIEW or (stage is not None and stage.is_closed):
+        raise DomainError(_("The panel review is closed."))
     if actor.pk != seat.expert.user_id:
         raise DomainError(_("Only the expert scores its own assignments."))
     if participant_id not in seat_assignments(seat):

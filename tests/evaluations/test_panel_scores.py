@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
-from evaluations.enums import ConflictSource
-from evaluations.models import Conflict, ExpertScore, Indicator
+from evaluations.enums import ConflictSource, CycleStatus
+from evaluations.models import Conflict, CycleStage, ExpertScore, Indicator
 from evaluations.selectors.panel import seat_assignments
 from evaluations.services.panel import (
     ScoreConflict,
@@ -157,3 +157,12 @@ def test_the_organiser_records_a_further_conflict_and_the_draft_goes(serving, or
     assert (conflict.source, conflict.recorded_by) == (ConflictSource.RECORDED, organiser)
     assert first.pk not in seat_assignments(seat)
     assert not ExpertScore.objects.exists()
+
+
+def test_nothing_is_scored_once_the_panel_review_is_closed(serving):
+    seat, (first, *_rest) = serving
+    CycleStage.objects.filter(cycle=seat.panel.cycle, stage=CycleStatus.PANEL_REVIEW).update(
+        closed_at=timezone.now())
+    with pytest.raises(DomainError, match="closed"):
+        expert_score_save(seat=seat, participant_id=first.pk, scores={}, comment="",
+                          revision=0, actor=seat.expert.user)

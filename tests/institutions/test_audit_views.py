@@ -255,6 +255,7 @@ def test_record_type_choices_are_the_users_own(client_for, users, world):
             sorted(city_types - district_types), sorted(institution_types)) == (
         True, sorted(["产业集群", "信用记录", "地区", "专家", "曾任职单位", "指标", "指标数据项",
                       "指标类别", "政策版本", "评审组", "抽取", "抽中专家", "回避关系", "专家评分",
+                      "会评结果", "会评结论",
                       "评价周期", "环节"]),
         sorted(["佐证材料", "备案状态变更", "已提交版本", "延期", "指标填报", "整改材料",
                 "整改答复", "整改通知", "新型研发机构", "生成的报告", "用户", "自评报告"]))

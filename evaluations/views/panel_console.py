@@ -1,0 +1,184 @@
+"""The organiser's console of the panel review (Art 11, R6): who has scored what, each
+institution's statistics and each expert's calibration; the rankings of groups A and C with
+their lines, where the organiser records the order of equal panel scores and the number of
+不合格, reopens a submitted score and closes the stage; the scores in Excel.
+
+The panel organiser acts; the city administrator reads every page, with no forms."""
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from institutions.exceptions import DomainError
+from reports.excel import xlsx_response
+
+from ..enums import CycleStatus
+from ..forms.panel import FailCountForm, ReopenForm, TiebreakForm
+from ..models import ExpertScore, Indicator
+from ..selectors.panel_console import Cell, Console, panel_console
+from ..services.panel_close import (
+    panel_fail_count_set,
+    panel_review_close,
+    panel_review_close_problems,
+    panel_score_reopen,
+    panel_tiebreak_set,
+)
+from .panel import PanelCycleMixin
+
+MANAGE = "evaluations.manage_panel"
+
+
+def _can_manage(request, console: Console) -> bool:
+    stage = console.cycle.stage_of(CycleStatus.PANEL_REVIEW)
+    return (request.user.has_perm(MANAGE) and console.cycle.status == CycleStatus.PANEL_REVIEW
+            and not (stage and stage.is_closed))
+
+
+class PanelConsoleView(PanelCycleMixin, TemplateView):
+    """The progress matrix (institutions × experts of each panel: submitted, not yet,
+    conflict, declined) with its counts, each institution's statistics and flags, and each
+    expert's calibration as a chart with its figures."""
+
+    template_name = "evaluations/panel_console.html"
+
+    def get_context_data(self, **kwargs):
+        console = panel_console(self.get_cycle())
+        chart = {"labels": [c.seat.expert.name for c in console.experts
+                            if c.calibration is not None],
+                 "data": [float(c.calibration_shown) for c in console.experts
+                          if c.calibration is not None],
+                 "label": _("Mean gap to the panel score")}
+        return super().get_context_data(
+            cycle=console.cycle, console=console, states=Cell.ORDER, chart=chart,
+            can_manage=_can_manage(self.request, console), reopen_form=ReopenForm(), **kwargs)
+
+
+class PanelRankingView(PanelCycleMixin, TemplateView):
+    """Group A in panel order with the line of the re-verification list, group C lowest first
+    with the line of the 不合格, the ties that block a line, the forms that decide them, and
+    what still keeps the stage from closing."""
+
+    template_name = "evaluations/panel_ranking.html"
+
+    def get_context_data(self, **kwargs):
+        console = panel_console(self.get_cycle())
+        can_manage = _can_manage(self.request, console)
+        tiebreaks = []
+        if can_manage:
+            for ranking in (console.a, console.c):
+                if ranking.tie:
+                    pks = [row.participant_pk for row in ranking.blocking]
+                    tiebreaks.append((ranking, TiebreakForm(
+                        participants=pks,
+                        initial={f"place-{pk}": n for n, pk in enumerate(pks, start=1)})))
+        problems = panel_review_close_problems(console.cycle, console)
+        return super().get_context_data(
+            cycle=console.cycle, console=console, can_manage=can_manage, tiebreaks=tiebreaks,
+            c_lowest_first=list(reversed(console.c.ranked)),
+            c_line_place=len(console.c.ranked) - console.c.line,
+            fail_form=FailCountForm(initial={"chosen": console.chosen
+                                             if console.chosen is not None
+                                             else console.quotas.F}),
+            problems=problems, closed=console.outcome.is_closed,
+            results=console.outcome.results.select_related("participant__institution")
+            if console.outcome.pk and console.outcome.is_closed else [], **kwargs)
+
+
+class PanelActionView(PanelCycleMixin, View):
+    """A POST of the organiser's; every one goes back to the ranking with a message."""
+
+    permission_required = MANAGE
+    back = "evaluations:panel_ranking"
+
+    def post(self, request, *args, **kwargs):
+        cycle = self.get_cycle()
+        try:
+            messages.success(request, self.act(cycle))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect(self.back, year=cycle.year)
+
+
+class PanelFailCountView(PanelActionView):
+    def act(self, cycle) -> str:
+        form = FailCountForm(self.request.POST)
+        if not form.is_valid():
+            raise DomainError(_("Give the number of unqualified institutions of group C."))
+        before = panel_console(cycle).fail_count
+        panel_fail_count_set(cycle=cycle, chosen=form.cleaned_data["chosen"],
+                             actor=self.request.user)
+        after = panel_console(cycle).fail_count
+        return _("The number of unqualified institutions of group C is confirmed: the line "
+                 "now falls after the lowest %(after)s (it was %(before)s).") % {
+            "after": after, "before": before}
+
+
+class PanelTiebreakView(PanelActionView):
+    def act(self, cycle) -> str:
+        pks = [int(key[len("place-"):]) for key in self.request.POST
+               if key.startswith("place-") and key[len("place-"):].isdigit()]
+        form = TiebreakForm(self.request.POST, participants=pks)
+        if not pks or not form.is_valid():
+            errors = [e for errs in form.errors.values() for e in errs]
+            raise DomainError(" ".join(errors) or _("Give each institution its place."))
+        panel_tiebreak_set(cycle=cycle, order=form.order(), reason=form.cleaned_data["reason"],
+                           actor=self.request.user)
+        return _("The order of the institutions with equal panel scores is recorded.")
+
+
+class PanelScoreReopenView(PanelActionView):
+    back = "evaluations:panel_console"
+
+    def act(self, cycle) -> str:
+        form = ReopenForm(self.request.POST)
+        if not form.is_valid():
+            raise DomainError(_("Give the reason for reopening the score."))
+        score = get_object_or_404(
+            ExpertScore.objects.select_related("seat__expert", "participant__cycle"),
+            pk=form.cleaned_data["score"], participant__cycle=cycle)
+        panel_score_reopen(score=score, actor=self.request.user,
+                           reason=form.cleaned_data["reason"])
+        return _("The score of %(expert)s is reopened for the expert to change.") % {
+            "expert": score.seat.expert.name}
+
+
+class PanelCloseView(PanelActionView):
+    def act(self, cycle) -> str:
+        panel_review_close(cycle=cycle, actor=self.request.user)
+        return _("The panel review is closed: the panel scores, the re-verification list and "
+                 "the unqualified of group C are fixed.")
+
+
+class PanelScoresExportView(PanelCycleMixin, View):
+    """Every expert's scores, indicator by indicator, and the statistics, in Excel."""
+
+    def get(self, request, *args, **kwargs):
+        from ..exporters.panel import panel_scores_workbook
+
+        cycle = self.get_cycle()
+        indicators = list(Indicator.objects.filter(category__cycle=cycle))
+        buffer = io.BytesIO()
+        panel_scores_workbook(panel_console(cycle), indicators).save(buffer)
+        return xlsx_response(buffer.getvalue(),
+                             _("%(year)s panel review scores.xlsx") % {"year": cycle.year})
+
+
+urlpatterns = [
+    path("cycles/<int:year>/panels/console/", PanelConsoleView.as_view(), name="panel_console"),
+    path("cycles/<int:year>/panels/ranking/", PanelRankingView.as_view(), name="panel_ranking"),
+    path("cycles/<int:year>/panels/scores.xlsx", PanelScoresExportView.as_view(),
+         name="panel_scores_export"),
+    path("cycles/<int:year>/panels/fail-count/", PanelFailCountView.as_view(),
+         name="panel_fail_count"),
+    path("cycles/<int:year>/panels/tiebreak/", PanelTiebreakView.as_view(),
+         name="panel_tiebreak"),
+    path("cycles/<int:year>/panels/reopen/", PanelScoreReopenView.as_view(),
+         name="panel_score_reopen"),
+    path("cycles/<int:year>/panels/close/", PanelCloseView.as_view(), name="panel_close"),
+]
