@@ -8,9 +8,6 @@ STAMP := $(VENV)/.installed
 # (without the latter PDF writing is ~10x slower), gettext for the translations.
 APP_DEBS := fonts-noto-cjk libharfbuzz-subset0 gettext
 TEST_DEBS := $(APP_DEBS) chromium poppler-utils
-# The suite on both cores, one test file per worker at a time (a file's fixtures and its
-# database copies stay in one process); `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: run test bench sysdeps sysdeps-test assets messages messages-update migrate demo demo-reset \
 	lint clean

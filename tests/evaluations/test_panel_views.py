@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def cycle(users, gulou, reference_data):
+def cycle(users, gulou, reference_data, default_policy):
     made = add_institutions(gulou, 3)
     for institution, group in zip(made, [ClusterGroup.LEADING, ClusterGroup.EMERGING,
                                          ClusterGroup.DISTINCTIVE], strict=True):
