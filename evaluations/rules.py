@@ -31,7 +31,10 @@ def is_assigned_submission(user, submission) -> bool:
     """A report on the expert's list in an open panel review (R6a: never a conflicted one)."""
     from .selectors.scopes import expert_assignments  # the selectors import the models
 
-    return submission is not None and submission.participant.pk in expert_assignments(user)
+    # A report not submitted has no participant (``RelatedObjectDoesNotExist`` is an
+    # AttributeError): no expert reads it.
+    participant = getattr(submission, "participant", None)
+    return participant is not None and participant.pk in expert_assignments(user)
 
 
 can_view_submission = (
@@ -109,7 +112,6 @@ rules.add_perm("evaluations.view_credit_records", is_city_staff)
 
 rules.add_perm("evaluations.view_panel", is_city_staff)
 rules.add_perm("evaluations.manage_panel", is_panel_organiser)
-
 
 
 @rules.predicate

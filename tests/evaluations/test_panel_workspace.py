@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from evaluations.enums import ClaimVerdict
 from evaluations.models import ClaimReview, ExpertScore, Indicator, IndicatorResponse
+from evaluations.rules import is_assigned_submission
 from evaluations.services.panel import conflict_declare, panel_invite, seat_accept
 from tests.evaluations.review_setup import give_evidence
+from tests.factories import InstitutionFactory
 
 
 @pytest.fixture
@@ -109,3 +111,12 @@ def test_after_the_last_institution_the_expert_is_back_on_its_list(serving, clie
         last = client.post(_url(seat, participant), {**data, "revision": "0", "submit": "1"})
     assert last["Location"] == reverse("evaluations:expert_home")
     assert ExpertScore.objects.filter(submitted_at__isnull=False).count() == 3
+
+
+def test_an_expert_never_reads_a_report_that_is_no_participants(serving, users):
+    seat, _participants = serving
+    stray = InstitutionFactory()
+    report = seat.panel.cycle.submissions.create(
+        institution=stray, district_id=stray.district_id, cluster_id=stray.cluster_id,
+        deadline=seat.panel.cycle.stages.first().closes_on)
+    assert is_assigned_submission(seat.expert.user, report) is False
