@@ -165,3 +165,27 @@ def expert_seats(user) -> list[PanelSeat]:
         expert__user=user, status=SeatStatus.ACCEPTED,
         panel__cycle__status=CycleStatus.PANEL_REVIEW).select_related("panel__cycle", "expert")
         if seat.serving]
+
+
+def seat_institutions(seat: PanelSeat) -> list[tuple[int, str]]:
+    """The panel's institutions an expert may declare a conflict with: those not already
+    conflicted (which it never sees)."""
+    members = panel_members(seat.panel.cycle)
+    known = set(Conflict.objects.filter(expert_id=seat.expert_id, cycle_id=seat.panel.cycle_id)
+                .values_list("participant_id", flat=True))
+    rows = [(members.participant_pk[i.id], members.name[i.id])
+            for i in panel_institutions(seat.panel, members)]
+    return [(pk, name) for pk, name in rows if pk not in known]
+
+
+def next_to_score(seat: PanelSeat, after: Participant) -> int | None:
+    """The next institution of the expert's list (by name, as the list shows it) it has not
+    submitted a score of, after ``after``; else the first such before it."""
+    done = set(seat.scores.filter(submitted_at__isnull=False)
+               .values_list("participant_id", flat=True))
+    order = list(Participant.objects.filter(pk__in=seat_assignments(seat))
+                 .order_by("institution__name").values_list("pk", flat=True))
+    if after.pk in order:
+        k = order.index(after.pk)
+        order = order[k + 1:] + order[:k]
+    return next((pk for pk in order if pk not in done), None)

@@ -34,9 +34,11 @@ from ..selectors.panel import (
     draw_preview,
     draw_record,
     draw_replays,
+    next_to_score,
     panel_institutions,
     panel_members,
     seat_assignments,
+    seat_institutions,
 )
 from ..services.panel import (
     ScoreConflict,
@@ -328,17 +330,6 @@ class ExpertHomeView(RulesPermissionMixin, TemplateView):
         return super().get_context_data(seats=seats, **kwargs)
 
 
-def seat_institutions(seat: PanelSeat) -> list[tuple[int, str]]:
-    """The panel's institutions an expert may declare a conflict with: those not already
-    conflicted (which it never sees)."""
-    members = panel_members(seat.panel.cycle)
-    known = set(Conflict.objects.filter(expert_id=seat.expert_id, cycle_id=seat.panel.cycle_id)
-                .values_list("participant_id", flat=True))
-    rows = [(members.participant_pk[i.id], members.name[i.id])
-            for i in panel_institutions(seat.panel, members)]
-    return [(pk, name) for pk, name in rows if pk not in known]
-
-
 class SeatAnswerView(RulesPermissionMixin, View):
     """The expert's answer to an invitation: accept, decline, or withdraw from the panel."""
 
@@ -378,19 +369,6 @@ class SeatAnswerView(RulesPermissionMixin, View):
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("evaluations:expert_home")
-
-
-def _next_to_score(seat: PanelSeat, after: Participant) -> int | None:
-    """The next institution of the expert's list (by name, as the list shows it) it has not
-    submitted a score of, after ``after``; else the first such before it."""
-    done = set(seat.scores.filter(submitted_at__isnull=False)
-               .values_list("participant_id", flat=True))
-    order = list(Participant.objects.filter(pk__in=seat_assignments(seat))
-                 .order_by("institution__name").values_list("pk", flat=True))
-    if after.pk in order:
-        k = order.index(after.pk)
-        order = order[k + 1:] + order[:k]
-    return next((pk for pk in order if pk not in done), None)
 
 
 class ExpertScoreView(RulesPermissionMixin, TemplateView):
@@ -457,7 +435,7 @@ class ExpertScoreView(RulesPermissionMixin, TemplateView):
                 expert_score_submit(score=score, actor=request.user)
                 messages.success(request, _("Your score of %(name)s is submitted.")
                                  % {"name": participant.institution.name})
-                following = _next_to_score(seat, participant)
+                following = next_to_score(seat, participant)
                 if following is not None:  # forty in a sitting: straight on to the next
                     return redirect("evaluations:expert_score", seat=seat.pk, pk=following)
                 return redirect("evaluations:expert_home")
