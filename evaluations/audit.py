@@ -38,6 +38,7 @@ from .models import (
     PanelDraw,
     PanelOutcome,
     PanelResult,
+    PanelResultTable,
     PanelSeat,
     Participant,
     PolicyVersion,
@@ -214,3 +215,7 @@ register(PanelOutcome, scope=lambda o: Scope(cycle=o.cycle_id), audience=Audienc
          labels={"closed_by": _("closed by")}, name_related=["cycle"])
 register(PanelResult, scope=lambda r: Scope(cycle=r.outcome.cycle_id), audience=Audience.CITY,
          name_related=["participant__institution"])
+register(PanelResultTable, scope=lambda t: Scope(cycle=t.outcome.cycle_id),
+         audience=Audience.CITY, exclude=_GENERATED,
+         labels={"requested_by": _("requested by"), "scan_uploaded_by": _("scan uploaded by")},
+         name_related=["outcome__cycle"])

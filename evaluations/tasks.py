@@ -38,6 +38,13 @@ def render_district_summary(*, summary_id: int) -> None:
 
 
 @shared_task(**ROBUST)
+def render_panel_result_table(*, table_id: int) -> None:
+    from .services import panel_table
+
+    panel_table.panel_table_render(table_id=table_id)
+
+
+@shared_task(**ROBUST)
 def requeue_stale_documents() -> int:
     """Beat, every minute: queue again the PDFs left queued or half made for too long."""
     return document_queue.documents_requeue_stale()

@@ -168,3 +168,9 @@ class TiebreakForm(forms.Form):
             raise forms.ValidationError(_("Put each institution with an equal panel score in "
                                           "its own place."))
         return data
+
+
+class ResultTableScanForm(forms.Form):
+    scan = forms.FileField(label=_("Signed scan of the result table"),
+                           widget=forms.ClearableFileInput(attrs={
+                               "accept": ".pdf,.jpg,.jpeg,.png", "class": "form-control"}))

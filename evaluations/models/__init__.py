@@ -10,7 +10,7 @@
 - ``panel``: stage 3, the panels, their recorded draws, the experts drawn, the conflicts
   of interest and the experts' scores (Art 11, R6a);
 - ``panel_outcome``: stage 3's close, the organiser's fail count and tie-break order and the
-  results fixed for the rest of the cycle (R6);
+  results fixed for the rest of the cycle (R6), and the result table the experts sign;
 - ``files``: what stored and generated files share.
 """
 from .cycles import Cycle, CycleStage, CycleTransition
@@ -26,7 +26,7 @@ from .findings import (
 )
 from .indicators import Indicator, IndicatorCategory, IndicatorField
 from .panel import Conflict, ExpertScore, Panel, PanelDraw, PanelSeat
-from .panel_outcome import PanelOutcome, PanelResult, PanelResultKind
+from .panel_outcome import PanelOutcome, PanelResult, PanelResultKind, PanelResultTable
 from .policy import PolicyVersion
 from .preliminary import (
     ClaimReview,
@@ -51,5 +51,5 @@ __all__ = [
     "Cycle", "CycleStage", "CycleTransition", "EvidenceFile", "Extension", "Indicator",
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
     "Submission", "SubmissionVersion", "Conflict", "ExpertScore", "Panel", "PanelDraw",
-    "PanelSeat", "PanelOutcome", "PanelResult", "PanelResultKind",
+    "PanelSeat", "PanelOutcome", "PanelResult", "PanelResultKind", "PanelResultTable",
 ]

@@ -1,6 +1,6 @@
 """Stage 3's outcome (Art 11, R6): the organiser's choices that decide the lines (the number of
 不合格 of group C, the recorded order of equal panel scores) and, once the panel review closes,
-the results it fixed for each member of groups A and C."""
+the results it fixed for each member of groups A and C, and the result table the experts sign."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .cycles import Cycle
+from .files import GeneratedPdf
 from .preliminary import Participant
 
 
@@ -77,3 +78,21 @@ class PanelResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant}：{self.get_result_display()}"
+
+
+class PanelResultTable(GeneratedPdf):
+    """The panel review's result table (会评结果表) as a PDF, made once the review is closed:
+    each panel's institutions in panel order with every expert's total, the panel score and
+    the result, and a signature line for each of its experts; and the signed scan of its
+    printout."""
+
+    outcome = models.ForeignKey(PanelOutcome, on_delete=models.CASCADE,
+                                related_name="result_tables",
+                                verbose_name=_("panel review outcome"))
+
+    class Meta(GeneratedPdf.Meta):
+        verbose_name = _("panel result table")
+        verbose_name_plural = _("panel result tables")
+
+    def __str__(self) -> str:
+        return str(self.outcome)

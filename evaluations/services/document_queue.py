@@ -1,4 +1,5 @@
-"""Queueing the generated documents (the report PDF of Art 9, the district summary of Art 10)
+"""Queueing the generated documents (the report PDF of Art 9, the district summary of Art 10,
+the panel result table of Art 11)
 through the outbox, and queueing again those left behind: a message lost with a broker, a
 worker killed mid-render. A document that cannot be made after a few tries is marked failed,
 so that its page stops waiting and offers to generate it again.
@@ -18,7 +19,7 @@ from institutions.models import OutboxMessage
 from institutions.services.outbox import outbox_enqueue
 
 from ..enums import ReportStatus
-from ..models import DistrictSummaryFile, ReportFile
+from ..models import DistrictSummaryFile, PanelResultTable, ReportFile
 from ..models.files import GeneratedPdf
 from .documents import document_set_status
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 RENDER_TASKS: dict[type[GeneratedPdf], tuple[str, str]] = {
     ReportFile: ("evaluations.tasks.render_self_evaluation_report", "report_id"),
     DistrictSummaryFile: ("evaluations.tasks.render_district_summary", "summary_id"),
+    PanelResultTable: ("evaluations.tasks.render_panel_result_table", "table_id"),
 }
 # A queued document no worker has started this long after it was handed to the broker, or
 # one being rendered without finishing (the largest summary takes about a minute), is queued

@@ -1,7 +1,8 @@
 """The organiser's console of the panel review (Art 11, R6): who has scored what, each
 institution's statistics and each expert's calibration; the rankings of groups A and C with
 their lines, where the organiser records the order of equal panel scores and the number of
-不合格, reopens a submitted score and closes the stage; the scores in Excel.
+不合格, reopens a submitted score and closes the stage; the scores in Excel; once closed, the
+result table as a PDF for the experts to sign, and its signed scan.
 
 The panel organiser acts; the city administrator reads every page, with no forms."""
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -18,9 +20,10 @@ from django.views.generic import TemplateView
 from institutions.exceptions import DomainError
 from reports.excel import xlsx_response
 
-from ..enums import CycleStatus
-from ..forms.panel import FailCountForm, ReopenForm, TiebreakForm
-from ..models import ExpertScore, Indicator
+from ..enums import CycleStatus, ReportStatus
+from ..forms.base import FormTokenForm
+from ..forms.panel import FailCountForm, ReopenForm, ResultTableScanForm, TiebreakForm
+from ..models import ExpertScore, Indicator, PanelResultTable
 from ..selectors.panel_console import Cell, Console, panel_console
 from ..services.panel_close import (
     panel_fail_count_set,
@@ -29,7 +32,9 @@ from ..services.panel_close import (
     panel_score_reopen,
     panel_tiebreak_set,
 )
+from ..services.panel_table import panel_table_request, panel_table_scan_upload
 from .panel import PanelCycleMixin
+from .self_evaluation import file_response
 
 MANAGE = "evaluations.manage_panel"
 
@@ -87,7 +92,11 @@ class PanelRankingView(PanelCycleMixin, TemplateView):
                                              else console.quotas.F}),
             problems=problems, closed=console.outcome.is_closed,
             results=console.outcome.results.select_related("participant__institution")
-            if console.outcome.pk and console.outcome.is_closed else [], **kwargs)
+            if console.outcome.pk and console.outcome.is_closed else [],
+            can_sign_off=self.request.user.has_perm(MANAGE) and console.outcome.is_closed,
+            result_table=console.outcome.result_tables.select_related(
+                "requested_by", "scan_uploaded_by").first() if console.outcome.pk else None,
+            scan_form=ResultTableScanForm(), **kwargs)
 
 
 class PanelActionView(PanelCycleMixin, View):
@@ -169,6 +178,90 @@ class PanelScoresExportView(PanelCycleMixin, View):
                              _("%(year)s panel review scores.xlsx") % {"year": cycle.year})
 
 
+# --- The result table (会评结果表) -------------------------------------------------------------
+
+class ResultTableMixin(PanelCycleMixin):
+    """A result table of the URL's cycle, by ``pk``."""
+
+    def get_table(self) -> PanelResultTable:
+        if not hasattr(self, "_table"):
+            self._table = get_object_or_404(
+                PanelResultTable.objects.select_related("requested_by", "scan_uploaded_by"),
+                pk=self.kwargs["pk"], outcome__cycle=self.get_cycle())
+        return self._table
+
+
+class ResultTableRequestView(PanelCycleMixin, View):
+    """Queue the PDF of the result table; refused until the panel review is closed."""
+
+    permission_required = MANAGE
+
+    def post(self, request, *args, **kwargs):
+        cycle = self.get_cycle()
+        try:
+            panel_table_request(cycle=cycle, actor=request.user,
+                                form_token=FormTokenForm.posted_token(request.POST))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Requested; the result table PDF is queued for "
+                                        "generation."))
+        return redirect(reverse("evaluations:panel_ranking", kwargs={"year": cycle.year})
+                        + "#result-table")
+
+
+class ResultTableStatusView(ResultTableMixin, TemplateView):
+    """The box of a result table (polled by htmx while it is being generated)."""
+
+    template_name = "evaluations/_panel_result_table.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            cycle=self.get_cycle(), table=self.get_table(), scan_form=ResultTableScanForm(),
+            can_sign_off=self.request.user.has_perm(MANAGE), **kwargs)
+
+
+class ResultTableFileView(ResultTableMixin, View):
+    def get(self, request, *args, **kwargs):
+        table = self.get_table()
+        if table.status != ReportStatus.DONE:
+            raise Http404
+        name = _("%(year)s panel review result table.pdf") % {"year": self.get_cycle().year}
+        return file_response(table.file, name=name, kind="pdf", inline=False)
+
+
+class ResultTableScanView(ResultTableMixin, View):
+    """Upload the scan of the printed table the experts signed."""
+
+    permission_required = MANAGE
+
+    def post(self, request, *args, **kwargs):
+        table = self.get_table()
+        form = ResultTableScanForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, _("Choose the scanned file to upload."))
+        else:
+            try:
+                panel_table_scan_upload(table=table, upload=form.cleaned_data["scan"],
+                                        actor=request.user)
+            except DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The signed scan of the result table was "
+                                            "uploaded."))
+        return redirect(reverse("evaluations:panel_ranking",
+                                kwargs={"year": self.get_cycle().year}) + "#result-table")
+
+
+class ResultTableScanFileView(ResultTableMixin, View):
+    def get(self, request, *args, **kwargs):
+        table = self.get_table()
+        if not table.scan:
+            raise Http404
+        return file_response(table.scan, name=table.scan_name, kind=table.scan_kind,
+                             inline=True)
+
+
 urlpatterns = [
     path("cycles/<int:year>/panels/console/", PanelConsoleView.as_view(), name="panel_console"),
     path("cycles/<int:year>/panels/ranking/", PanelRankingView.as_view(), name="panel_ranking"),
@@ -181,4 +274,14 @@ urlpatterns = [
     path("cycles/<int:year>/panels/reopen/", PanelScoreReopenView.as_view(),
          name="panel_score_reopen"),
     path("cycles/<int:year>/panels/close/", PanelCloseView.as_view(), name="panel_close"),
+    path("cycles/<int:year>/panels/result-table/", ResultTableRequestView.as_view(),
+         name="panel_table_request"),
+    path("cycles/<int:year>/panels/result-table/<int:pk>/", ResultTableStatusView.as_view(),
+         name="panel_table_status"),
+    path("cycles/<int:year>/panels/result-table/<int:pk>/pdf/", ResultTableFileView.as_view(),
+         name="panel_table_file"),
+    path("cycles/<int:year>/panels/result-table/<int:pk>/scan/", ResultTableScanView.as_view(),
+         name="panel_table_scan"),
+    path("cycles/<int:year>/panels/result-table/<int:pk>/scan/file/",
+         ResultTableScanFileView.as_view(), name="panel_table_scan_file"),
 ]

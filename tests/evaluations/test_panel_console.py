@@ -21,7 +21,6 @@ from evaluations.enums import CycleStatus
 from evaluations.models import (
     CycleStage,
     ExpertScore,
-    Indicator,
     PanelOutcome,
     PanelResult,
     Participant,
@@ -29,10 +28,7 @@ from evaluations.models import (
 from evaluations.selectors.panel_console import Cell, panel_console
 from evaluations.services.panel import (
     conflict_declare,
-    expert_score_save,
-    expert_score_submit,
     panel_draw,
-    panel_invite,
     seat_accept,
     seat_decline,
 )
@@ -46,6 +42,8 @@ from evaluations.services.panel_close import (
 from institutions.enums import Role
 from institutions.exceptions import DomainError
 from tests.evaluations.panel_setup import pool
+from tests.evaluations.panel_setup import score as _score
+from tests.evaluations.panel_setup import serve as _serve
 from tests.factories import UserFactory
 
 
@@ -53,43 +51,6 @@ from tests.factories import UserFactory
 def english():
     with translation.override("en"):
         yield
-
-
-def _serve(panel, organiser, accepting: int):
-    """Invite the panel's members; the first ``accepting`` accept. Returns the members in
-    draw order."""
-    panel_invite(panel=panel, actor=organiser)
-    seats = list(panel.seats.filter(role="member").select_related("expert__user", "panel__cycle")
-                 .order_by("position"))
-    for seat in seats[:accepting]:
-        seat_accept(seat=seat, actor=seat.expert.user)
-    for seat in seats:
-        seat.refresh_from_db()
-    return seats
-
-
-def _indicator_scores(cycle, total) -> dict[str, str]:
-    """Indicator scores adding up to ``total``, filled from the first indicator on."""
-    left = Decimal(str(total))
-    scores = {}
-    for pk, points in Indicator.objects.filter(category__cycle=cycle).values_list("pk",
-                                                                                  "points"):
-        given = min(Decimal(points), left)
-        scores[str(pk)] = str(given)
-        left -= given
-    assert left == 0
-    return scores
-
-
-def _score(seat, participant, total, *, submit=True) -> ExpertScore:
-    existing = ExpertScore.objects.filter(seat=seat, participant=participant).first()
-    score = expert_score_save(seat=seat, participant_id=participant.pk,
-                              scores=_indicator_scores(seat.panel.cycle, total), comment="",
-                              revision=existing.revision if existing else 0,
-                              actor=seat.expert.user)
-    if submit:
-        score = expert_score_submit(score=score, actor=seat.expert.user)
-    return score
 
 
 def _group(cycle, group):

@@ -6,14 +6,19 @@ POST changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from evaluations.models import CycleStage, PanelOutcome
+from evaluations.enums import ReportStatus
+from evaluations.models import CycleStage, PanelOutcome, PanelResultTable
 from evaluations.services.panel import panel_draw
 from tests.evaluations.panel_setup import open_panel_review, pool
 from tests.evaluations.preliminary_setup import add_institutions
 from tests.test_permission_matrix import ROLES, XLSX, Row, _outcome, only
 
+PDF, PNG = "application/pdf", "image/png"
 READ = ("city_admin", "panel_organiser")
 RUN = ("panel_organiser",)
 
@@ -28,6 +33,14 @@ GET_ROWS = [
     Row("evaluations:panel_tiebreak", only(RUN, 405), "cycle"),  # a POST only
     Row("evaluations:panel_score_reopen", only(RUN, 405), "cycle"),  # a POST only
     Row("evaluations:panel_close", only(RUN, 405), "cycle"),  # a POST only
+    Row("evaluations:panel_table_request", only(RUN, 405), "cycle"),  # a POST only
+    Row("evaluations:panel_table_status", only(READ, 200), "table"),
+    Row("evaluations:panel_table_status", only(READ, 404), "missing_table"),
+    Row("evaluations:panel_table_file", only(READ, 200), "table", content_type=PDF),
+    Row("evaluations:panel_table_file", only(READ, 404), "missing_table"),
+    Row("evaluations:panel_table_scan", only(RUN, 405), "table"),  # a POST only
+    Row("evaluations:panel_table_scan_file", only(READ, 200), "table", content_type=PNG),
+    Row("evaluations:panel_table_scan_file", only(READ, 404), "missing_table"),
 ]
 
 
@@ -42,15 +55,33 @@ def panel_cycle(users, gulou):
     return cycle
 
 
-def _kwargs(obj, cycle):
-    return {None: {}, "cycle": {"year": cycle.year}, "missing_cycle": {"year": 1999}}[obj]
+@pytest.fixture
+def table(panel_cycle, users, settings, tmp_path):
+    """A generated result table with its signed scan (the review marked closed as the close
+    would leave it)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    outcome = PanelOutcome.objects.create(cycle=panel_cycle, closed_at=timezone.now(),
+                                          closed_by=users["panel_organiser"])
+    table = PanelResultTable(outcome=outcome, digest="d" * 64, status=ReportStatus.DONE,
+                             requested_by=users["panel_organiser"], scan_kind="png",
+                             scan_name="signed.png")
+    table.file.save("table.pdf", ContentFile(b"%PDF-1.7 table"), save=False)
+    table.scan.save("signed.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    table.save()
+    return table
+
+
+def _kwargs(obj, cycle, table=None):
+    return {None: {}, "cycle": {"year": cycle.year}, "missing_cycle": {"year": 1999},
+            "table": {"year": cycle.year, "pk": table.pk if table else 0},
+            "missing_table": {"year": cycle.year, "pk": 987654}}[obj]
 
 
 @pytest.mark.parametrize("row", GET_ROWS, ids=lambda row: row.id)
 def test_panel_console_pages_give_expected_outcome_for_every_role(row, users, panel_cycle,
-                                                                  client_for):
+                                                                  table, client_for):
     login_url = reverse("login")
-    url = reverse(row.name, kwargs=_kwargs(row.obj, panel_cycle))
+    url = reverse(row.name, kwargs=_kwargs(row.obj, panel_cycle, table))
     actual = {role: _outcome(client_for(users.get(role)).get(url), row, {}, login_url)
               for role in ROLES}
     assert actual == row.expected
@@ -69,3 +100,17 @@ def test_only_the_organiser_decides_or_closes(role, users, panel_cycle, client_f
     client.post(reverse("evaluations:panel_close", args=[year]))
     assert not PanelOutcome.objects.exists()
     assert CycleStage.objects.get(cycle=panel_cycle, stage="panel_review").closed_at is None
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "panel_organiser"])
+def test_only_the_organiser_generates_the_result_table_or_uploads_its_scan(role, users,
+                                                                           table,
+                                                                           client_for):
+    client = client_for(users.get(role))
+    year = table.outcome.cycle.year
+    client.post(reverse("evaluations:panel_table_request", args=[year]))
+    client.post(reverse("evaluations:panel_table_scan", args=[year, table.pk]),
+                {"scan": SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n", "image/png")})
+    assert PanelResultTable.objects.get() == table
+    table.refresh_from_db()
+    assert table.scan_name == "signed.png" and table.scan_uploaded_by is None
