@@ -22,6 +22,7 @@ from .models import (
     Conflict,
     CreditRecord,
     Cycle,
+    CycleResults,
     CycleStage,
     DistrictReview,
     DistrictSummaryFile,
@@ -41,16 +42,21 @@ from .models import (
     PanelResultTable,
     PanelSeat,
     Participant,
+    ParticipantTier,
     PolicyVersion,
     RankingRevision,
     Rectification,
     RectificationAnswer,
     RectificationFile,
     ReportFile,
+    Reverification,
     SiteVisit,
     SiteVisitFile,
+    SpotCheckDraw,
     Submission,
     SubmissionVersion,
+    VerdictChange,
+    Verification,
 )
 
 
@@ -219,3 +225,27 @@ register(PanelResultTable, scope=lambda t: Scope(cycle=t.outcome.cycle_id),
          audience=Audience.CITY, exclude=_GENERATED,
          labels={"requested_by": _("requested by"), "scan_uploaded_by": _("scan uploaded by")},
          name_related=["outcome__cycle"])
+
+
+# --- Stage 4 and the results -------------------------------------------------------------------
+# The city's alone until publication, as stage 3: an institution sees only that a visit is
+# planned, and that on its page, not in the trail.
+register(Reverification, scope=lambda r: Scope(cycle=r.cycle_id), audience=Audience.CITY,
+         name_related=["cycle"])
+register(SpotCheckDraw, scope=lambda d: Scope(cycle=d.cycle_id), audience=Audience.CITY,
+         exclude=["candidates", "public_key"], labels={"drawn_by": _("drawn by")},
+         name_related=["cycle"])
+register(Verification, scope=lambda v: Scope(cycle=v.participant.cycle_id),
+         audience=Audience.CITY, exclude=["revision"],
+         labels={"decided_by": _("verdict recorded by")},
+         name_related=["participant__institution"])
+register(VerdictChange, scope=lambda c: Scope(cycle=c.verification.participant.cycle_id),
+         audience=Audience.CITY, labels={"changed_by": _("changed by")},
+         name_related=["verification__participant__institution"])
+register(CycleResults, scope=lambda r: Scope(cycle=r.cycle_id), audience=Audience.CITY,
+         exclude=["inputs", "params", "quotas", "checks", "seeds", "digest"],
+         labels={"computed_by": _("computed by"), "justified_by": _("justified by")},
+         name_related=["cycle"])
+register(ParticipantTier, scope=lambda t: Scope(cycle=t.results.cycle_id),
+         audience=Audience.CITY, exclude=["explanation"],
+         name_related=["participant__institution"])

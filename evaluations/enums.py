@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+import scoring
+
 
 class CycleStatus(models.TextChoices):
     """Where a cycle stands: draft, the five stages of Art 8, then results final (公布)."""
@@ -183,3 +185,34 @@ class ConflictSource(models.TextChoices):
     CONTACT = "contact", _("Is its contact person")
     DECLARED = "declared", _("Declared by the expert")
     RECORDED = "recorded", _("Recorded by the organiser")
+
+
+# --- Stage 4, re-verification and the spot check (Art 12, R7, R8) -------------------------------
+
+class VerificationKind(models.TextChoices):
+    """Why an institution is verified on site (R7)."""
+
+    LISTED = "listed", _("On the re-verification list")
+    ALTERNATE = "alternate", _("Alternate joining the list")
+    SPOT_CHECK = "spot_check", _("Drawn for the spot check")
+
+
+class SiteVerdict(models.TextChoices):
+    """The on-site verdict (R7): the values of ``scoring.Verdict``; a spot check knows only
+    the first and the last."""
+
+    CONFIRMED = scoring.Verdict.CONFIRMED.value, pgettext_lazy("site verdict", "Confirmed")
+    NOT_CONFIRMED = scoring.Verdict.NOT_CONFIRMED.value, pgettext_lazy("site verdict",
+                                                                       "Not confirmed")
+    POOR = scoring.Verdict.POOR.value, _("Operating poorly")
+
+
+# --- The results (Art 7, R9) --------------------------------------------------------------------
+
+class Tier(models.TextChoices):
+    """The four tiers of Art 7 (``scoring.TIERS``): every participant ends with one (R9)."""
+
+    EXCELLENT = scoring.Final.EXCELLENT.value, _("Excellent")
+    GOOD = scoring.Final.GOOD.value, _("Good")
+    QUALIFIED = scoring.Final.QUALIFIED.value, _("Qualified")
+    UNQUALIFIED = scoring.Final.UNQUALIFIED.value, _("Unqualified")

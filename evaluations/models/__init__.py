@@ -11,6 +11,10 @@
   of interest and the experts' scores (Art 11, R6a);
 - ``panel_outcome``: stage 3's close, the organiser's fail count and tie-break order and the
   results fixed for the rest of the cycle (R6), and the result table the experts sign;
+- ``reverification``: stage 4, the re-verification of the list, the spot check of group B and
+  the on-site verdicts (Art 12, R7, R8);
+- ``results``: every participant's tier with its explanation and the inputs that give it
+  again (Art 7, R9);
 - ``files``: what stored and generated files share.
 """
 from .cycles import Cycle, CycleStage, CycleTransition
@@ -35,6 +39,8 @@ from .preliminary import (
     Participant,
     RankingRevision,
 )
+from .results import CycleResults, ParticipantTier
+from .reverification import Reverification, SpotCheckDraw, VerdictChange, Verification
 from .self_evaluation import (
     EvidenceFile,
     Extension,
@@ -52,4 +58,6 @@ __all__ = [
     "IndicatorCategory", "IndicatorField", "IndicatorResponse", "PolicyVersion", "ReportFile",
     "Submission", "SubmissionVersion", "Conflict", "ExpertScore", "Panel", "PanelDraw",
     "PanelSeat", "PanelOutcome", "PanelResult", "PanelResultKind", "PanelResultTable",
+    "Reverification", "SpotCheckDraw", "VerdictChange", "Verification", "CycleResults",
+    "ParticipantTier",
 ]

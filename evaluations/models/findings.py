@@ -8,17 +8,23 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..enums import AnswerDecision, FraudKind, FraudStatus, RectificationStatus
+from ..enums import AnswerDecision, CycleStatus, FraudKind, FraudStatus, RectificationStatus
 from .cycles import Cycle
 from .files import Attachment, form_token_field
 from .preliminary import Participant
 
 
 class SiteVisit(models.Model):
-    """A visit of the district to a participant (实地考察): when, who went, what they found."""
+    """A visit to a participant (实地考察): when, who went, what they found. The district's
+    visits of the preliminary review and the city's of the re-verification (Art 12) are told
+    apart by ``stage``."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE,
                                     related_name="visits", verbose_name=_("participant"))
+    stage = models.CharField(_("stage"), max_length=20, editable=False,
+                             default=CycleStatus.PRELIMINARY_REVIEW,
+                             choices=[(s.value, s.label) for s in (
+                                 CycleStatus.PRELIMINARY_REVIEW, CycleStatus.REVERIFICATION)])
     visited_on = models.DateField(_("date of visit"))
     visitors = models.CharField(_("visitors"), max_length=200)
     findings = models.TextField(_("findings"))

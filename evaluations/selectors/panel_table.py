@@ -69,8 +69,9 @@ def panel_result_table(cycle: Cycle) -> ResultTable:
     """The result table of ``cycle``'s closed panel review (its outcome must be closed).
 
     Only the experts who accepted and serve on a panel are its columns and sign it; one who
-    declined, withdrew or never answered scored nothing that counts. A cell holds the expert's submitted total, or says
-    that the expert recused itself from the institution or did not submit."""
+    declined, withdrew or never answered scored nothing that counts. A cell holds the
+    expert's submitted total, or says that the expert recused itself from the institution or
+    did not submit."""
     console = panel_console(cycle)
     outcome = console.outcome
     results = {r.participant_id: r for r in outcome.results.all()}
