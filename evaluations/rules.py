@@ -122,3 +122,19 @@ def is_own_seat(user, seat) -> bool:
 
 rules.add_perm("evaluations.answer_invitation", is_expert & is_own_seat)
 rules.add_perm("evaluations.view_own_panels", is_expert)
+
+
+# --- Stage 4, re-verification and the spot check: the city bureau runs it; the information
+# institute follows it; a district sees the visits to its own institutions, an institution the
+# visit planned to it; no verdict shows before publication --------------------------------------
+
+rules.add_perm("evaluations.view_reverification", is_city_staff)
+rules.add_perm("evaluations.manage_reverification", is_city_admin)
+rules.add_perm("evaluations.view_planned_visit", is_institution_user & is_own_participation)
+
+
+# --- The results (R9): computed and justified by the city administrator, read by city staff
+# until publication ---------------------------------------------------------------------------
+
+rules.add_perm("evaluations.view_results", is_city_staff)
+rules.add_perm("evaluations.compute_results", is_city_admin)
