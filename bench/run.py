@@ -16,6 +16,7 @@ from bench import (  # noqa: E402
     bench_draw,
     bench_import,
     bench_load,
+    bench_panel,
     bench_preliminary,
     bench_self_evaluation,
     bench_simulate,
@@ -44,6 +45,12 @@ def main() -> int:
     verdicts.append(("ranking save, a district of 2,000 (< 2 s)", preliminary.save_ok))
     verdicts.append(("district summary PDF of 2,000 rows (< 8 s, < 400 MB)",
                      preliminary.pdf_ok))
+    print("\n== panel review: 1,000 institutions × 9 experts; draws from 5,000 experts ==",
+          flush=True)
+    panel = bench_panel.main([])
+    verdicts.append(("panel console and ranking pages (< 500 ms)", panel.console_ok))
+    verdicts.append(("panel score export (< 2 s)", panel.export_ok))
+    verdicts.append(("panel draws through the service, 5,000 experts (< 1 s)", panel.draw_ok))
     print("\n== load run: gunicorn, 2 workers, 8 clients ==", flush=True)
     verdicts.append(("pages under load (>= 30 % of the trivial view, no error)",
                      bench_load.main([]) == 0))
