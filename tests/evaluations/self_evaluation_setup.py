@@ -39,11 +39,13 @@ ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 
 
 def docx_bytes() -> bytes:
-    """A minimal Word package: what makes it DOCX is its parts, not its name."""
+    """A minimal Word package: what makes it DOCX is its parts, not its name. Its entries carry a
+    fixed date so that two calls give the same bytes (the clock's would differ across a second)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr("[Content_Types].xml", "<Types/>")
-        package.writestr("word/document.xml", "<w:document/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"),
+                           ("word/document.xml", "<w:document/>")):
+            package.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 
