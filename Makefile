@@ -18,6 +18,10 @@ run: sysdeps $(STAMP) assets messages migrate demo
 	@$(PY) manage.py demo_logins
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Two workers (the machine's two cores), a test file to a worker: a file's tests share its
+# module fixtures and run in their order. `make test PYTEST_ARGS=` runs them in one process.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: sysdeps-test $(STAMP) assets messages
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -2,10 +2,12 @@
 institution and *another* district for the permission matrix."""
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
 from auditlog.context import disable_auditlog
+from django.db.models.signals import post_migrate
 
 from institutions.enums import Role
 from institutions.models import Cluster, District
@@ -16,6 +18,27 @@ from tests.factories import InstitutionFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct-horse-9"
+
+
+# The migrations that load data (districts and clusters, the default policy version). A
+# transactional test ends with a flush that empties every table; under pytest-xdist an ordinary
+# test of another file may run after it in the same worker, so the flush's post_migrate signal
+# loads this data again, as the migrations did.
+DATA_MIGRATIONS = [("institutions", "0002_registry_data"), ("evaluations", "0003_default_policy")]
+
+
+def _reload_data_migrations(sender, using="default", **kwargs):
+    from django.apps import apps as global_apps
+
+    if sender.label != "evaluations":  # once per flush, after every app's tables exist
+        return
+    with disable_auditlog():
+        for app, name in DATA_MIGRATIONS:
+            module = importlib.import_module(f"{app}.migrations.{name}")
+            module.load(global_apps, None)
+
+
+post_migrate.connect(_reload_data_migrations, dispatch_uid="tests-reload-data-migrations")
 
 
 @pytest.fixture

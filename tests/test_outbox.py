@@ -157,10 +157,17 @@ def hung_broker():
             while True:
                 held.append(server.accept()[0])
 
-    threading.Thread(target=accept, daemon=True).start()
+    listener = threading.Thread(target=accept, daemon=True)
+    listener.start()
     with celery_broker(f"redis://127.0.0.1:{server.getsockname()[1]}/0") as app:
         yield app
+    # Closing the socket does not wake a thread blocked in accept(); shutting it down does,
+    # and the thread is joined so that it does not outlive the test (a PDF test that forks
+    # needs the process to have one thread).
+    with contextlib.suppress(OSError):
+        server.shutdown(socket.SHUT_RDWR)
     server.close()
+    listener.join(timeout=5)
     for connection in held:
         connection.close()
 
