@@ -31,28 +31,55 @@ def panel_score(scores: Iterable[Score], trim_from: int = 5) -> Decimal:
     becomes 84.13 and 84.124999 becomes 84.12 with no binary rounding on the way. Scores are
     ints, Decimals or Fractions from 0 to 100; floats are refused because they are not exact.
     """
-    values = _exact_scores(scores)
+    return _trimmed_mean(*_scaled(_exact_ratios(scores)), trim_from)
+
+
+def _exact_ratio(score: Score) -> tuple[int, int]:
+    """One expert's score as its exact ratio (numerator, positive denominator, in lowest
+    terms); refuses floats and values outside 0–100."""
+    kind = type(score)
+    if kind is not Decimal and kind is not int and kind is not Fraction and (
+            isinstance(score, bool) or not isinstance(score, int | Decimal | Fraction)):
+        raise TypeError(f"an expert's score must be an int, Decimal or Fraction: {score!r}")
+    numerator, denominator = score.as_integer_ratio()
+    if not 0 <= numerator <= 100 * denominator:
+        raise ValueError(f"an expert's score must be from 0 to 100: {score}")
+    return numerator, denominator
+
+
+def _exact_ratios(scores: Iterable[Score]) -> list[tuple[int, int]]:
+    """The experts' scores as exact ratios (see ``_exact_ratio``); refuses none."""
+    ratios = [_exact_ratio(score) for score in scores]
+    if not ratios:
+        raise ValueError("a panel score needs at least one expert's score")
+    return ratios
+
+
+def _scaled(ratios: list[tuple[int, int]]) -> tuple[list[int], int]:
+    """The scores as integers over one common denominator: (numerators, denominator). Sums,
+    extremes and squares of the scores are then exact integer arithmetic, the same values as
+    with fractions (0.01 points: a denominator of 100)."""
+    common = math.lcm(*{denominator for _numerator, denominator in ratios})
+    return [numerator * (common // denominator) for numerator, denominator in ratios], common
+
+
+def _trimmed_mean(values: list[int], common: int, trim_from: int) -> Decimal:
+    """``panel_score`` of the scores ``values`` / ``common``."""
     if trim_from < 3:
         raise ValueError(f"trimming from {trim_from} scores would leave none")
     if len(values) >= trim_from:
-        values.sort()
-        values = values[1:-1]
-    return round_half_up(sum(values, Fraction(0)) / len(values))
+        values = sorted(values)[1:-1]
+    # round_half_up(sum / (common · n)) in integers: the scores are not negative, so half up
+    # is the floor of the value in cents plus one half.
+    denominator = common * len(values)
+    cents = (200 * sum(values) + denominator) // (2 * denominator)
+    return Decimal(cents).scaleb(-2)
 
 
 def _exact_scores(scores: Iterable[Score]) -> list[Fraction]:
     """The experts' scores as fractions; refuses floats, values outside 0–100 and none."""
-    values = []
-    for score in scores:
-        if isinstance(score, bool) or not isinstance(score, int | Decimal | Fraction):
-            raise TypeError(f"an expert's score must be an int, Decimal or Fraction: {score!r}")
-        exact = Fraction(score)
-        if not 0 <= exact <= 100:
-            raise ValueError(f"an expert's score must be from 0 to 100: {score}")
-        values.append(exact)
-    if not values:
-        raise ValueError("a panel score needs at least one expert's score")
-    return values
+    return [Fraction(numerator, denominator)
+            for numerator, denominator in _exact_ratios(scores)]
 
 
 @dataclass(frozen=True)
@@ -79,23 +106,32 @@ class PanelStatistics:
         """Highest minus lowest score."""
         return self.maximum - self.minimum
 
+    def disagreement(self, threshold: Score) -> bool:
+        """``disagreement`` of these scores: the spread is more than ``threshold`` points."""
+        return self.spread > Fraction(threshold)
+
 
 def panel_statistics(scores: Iterable[Score], trim_from: int = 5) -> PanelStatistics:
     """The statistics of one institution's experts' scores for the organiser's console (R6):
-    see ``PanelStatistics``. Scores as for ``panel_score``."""
-    values = _exact_scores(scores)
+    see ``PanelStatistics``. Scores as for ``panel_score``.
+
+    The scores are read once and the figures computed in integers over their common
+    denominator, then made fractions: exactly the values of the definitions (the sample
+    variance is (n·Σx² − (Σx)²) / (n·(n − 1)), the same fraction as Σ(x − mean)² / (n − 1))."""
+    values, common = _scaled(_exact_ratios(scores))
     n = len(values)
-    mean = sum(values, Fraction(0)) / n
+    total = sum(values)
     stdev = None
     if n > 1:
-        variance = sum(((v - mean) ** 2 for v in values), Fraction(0)) / (n - 1)
+        variance = Fraction(n * sum(v * v for v in values) - total * total,
+                            common * common * n * (n - 1))
         stdev = math.sqrt(variance)
     return PanelStatistics(
         n=n,
-        mean=mean,
-        panel_score=panel_score(values, trim_from),
-        minimum=min(values),
-        maximum=max(values),
+        mean=Fraction(total, common * n),
+        panel_score=_trimmed_mean(values, common, trim_from),
+        minimum=Fraction(min(values), common),
+        maximum=Fraction(max(values), common),
         stdev=stdev,
     )
 
@@ -115,15 +151,34 @@ def expert_calibration(
     mean of (its score − the institution's panel score) over the institutions it scored that
     have a panel score. Positive means lenient, negative strict. ``scores_by_expert_institution``
     is expert id → institution id → score; an expert with no institution that has a panel
-    score is left out."""
+    score is left out.
+
+    One pass over the scores: each gap is added, exactly, to a running integer sum per
+    denominator (the scores' denominators are few: 1, 2, 4, 5, … 100), made one fraction per
+    expert at the end."""
+    exact_panel: dict[str, tuple[int, int]] = {}
     calibration = {}
     for expert_id, scores in scores_by_expert_institution.items():
-        scored = [i for i in scores if i in panel_scores]
-        if not scored:
-            continue
-        own = _exact_scores(scores[i] for i in scored)
-        gaps = [s - Fraction(panel_scores[i]) for s, i in zip(own, scored, strict=True)]
-        calibration[expert_id] = sum(gaps, Fraction(0)) / len(gaps)
+        sums: dict[int, int] = {}  # denominator: sum of the gaps' numerators over it
+        count = 0
+        for institution_id, score in scores.items():
+            if institution_id not in panel_scores:
+                continue
+            own, own_den = _exact_ratio(score)
+            ratio = exact_panel.get(institution_id)
+            if ratio is None:
+                exact = Fraction(panel_scores[institution_id])
+                ratio = exact_panel[institution_id] = (exact.numerator, exact.denominator)
+            theirs, theirs_den = ratio
+            if own_den == theirs_den:
+                sums[own_den] = sums.get(own_den, 0) + own - theirs
+            else:
+                sums[own_den] = sums.get(own_den, 0) + own
+                sums[theirs_den] = sums.get(theirs_den, 0) - theirs
+            count += 1
+        if count:
+            total = sum((Fraction(n, d) for d, n in sums.items()), Fraction(0))
+            calibration[expert_id] = total / count
     return calibration
 
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import scoring
-from institutions.enums import ExpertStatus
-from institutions.models import Expert
+from institutions.enums import ExpertStatus, TitleLevel
+from institutions.models import Expert, ExpertEmployment
+from institutions.models.pool import conflict_since
 
 from ..enums import CycleStatus, PanelGroup, SeatRole, SeatStatus
 from ..models import Conflict, Cycle, Panel, PanelDraw, PanelSeat, Participant
@@ -71,13 +72,27 @@ def coverage_problems(cycle: Cycle, members: PanelMembers | None = None) -> list
 
 def pool_for_draw(on: dt.date) -> dict[str, scoring.Expert]:
     """The whole pool as the draw's rules see it on ``on`` (R6a), by pool number: drawable or
-    not, its clusters, its employers now and in the last three years. Two queries and one
-    per relation, whatever the size of the pool."""
-    experts = Expert.objects.prefetch_related("clusters", "employments").order_by("pool_number")
-    return {e.pool_number: scoring.Expert(
-        id=e.pool_number, name=e.name, clusters=frozenset(c.name for c in e.clusters.all()),
-        senior=e.is_senior, active=e.status == ExpertStatus.ACTIVE,
-        employers=e.employer_codes(on)) for e in experts}
+    not, its clusters, its employers now and in the last three years (the rule of
+    ``Expert.employer_codes``). Three flat queries whatever the size of the pool: the experts,
+    their clusters' names and their past employments; no model instance is built."""
+    since = conflict_since(on)
+    senior = {level for level in TitleLevel.values if Expert(title_level=level).is_senior}
+    clusters: dict[int, set[str]] = {}
+    for expert_id, name in Expert.clusters.through.objects.values_list("expert_id",
+                                                                      "cluster__name"):
+        clusters.setdefault(expert_id, set()).add(name)
+    past: dict[int, set[str]] = {}
+    for expert_id, code, ended_on in ExpertEmployment.objects.order_by().values_list(
+            "expert_id", "credit_code", "ended_on"):
+        if ended_on is None or ended_on >= since:
+            past.setdefault(expert_id, set()).add(code)
+    rows = Expert.objects.order_by("pool_number").values_list(
+        "pk", "pool_number", "name", "title_level", "status", "employer_credit_code")
+    return {number: scoring.Expert(
+        id=number, name=name, clusters=frozenset(clusters.get(pk, ())),
+        senior=level in senior, active=status == ExpertStatus.ACTIVE,
+        employers=frozenset({employer, *past.get(pk, ())}))
+        for pk, number, name, level, status, employer in rows}
 
 
 def drawn_before(panel: Panel) -> set[str]:
@@ -121,7 +136,9 @@ def draw_preview(panel: Panel, problems: list[str]) -> DrawPreview:
     pool = pool_for_draw(timezone.localdate())
     clusters = {i.cluster for i in institutions} - {None}
     seen = scoring.eligibility(pool.values(), clusters, drawn_before(panel), panel.widen)
-    experts = {e.pool_number: e for e in Expert.objects.all()}
+    # Only what the page shows of each: the pool has thousands of experts.
+    experts = {e.pool_number: e for e in Expert.objects.only(
+        "pk", "pool_number", "name", "employer_name")}
     return DrawPreview(
         institutions=institutions,
         eligible=[experts[n] for n in seen.eligible],

@@ -9,8 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 import scoring
 
@@ -28,6 +31,16 @@ class Cell:
     DECLINED = "declined"    # the expert declined or withdrew from the panel
 
     ORDER = (SCORED, PENDING, CONFLICTED, DECLINED)
+
+
+class CellScore(NamedTuple):
+    """What the console needs of one expert's score of one institution: its row's id (to
+    reopen it), its total and whether it is submitted. The scores by indicator are not read
+    here (the export reads them itself)."""
+
+    pk: int
+    total: Decimal | None
+    submitted: bool
 
 
 @dataclass
@@ -51,7 +64,7 @@ class InstitutionRow:
     name: str
     group: str
     panel_id: int | None
-    cells: list[tuple[ExpertColumn, str, ExpertScore | None]] = field(default_factory=list)
+    cells: list[tuple[ExpertColumn, str, CellScore | None]] = field(default_factory=list)
     scores: list[Decimal] = field(default_factory=list)
     statistics: scoring.PanelStatistics | None = None
     disagreement: bool = False
@@ -157,6 +170,54 @@ class Console:
             if self.c.line else []
 
 
+# Institutions per page of the console's matrix: 100 institutions × 9 experts make 900 cells,
+# a page that renders in a few tens of milliseconds (1,000 × 9 on one page took seconds).
+MATRIX_PAGE_SIZE = 100
+
+
+@dataclass
+class MatrixPage:
+    """One page of the progress matrix: the institutions of ``page`` (a ``Page`` of (panel
+    block, row) pairs in the matrix's order: panel by panel, by credit code), grouped back
+    into their panels; ``below_only`` when only those with fewer than the minimum of
+    submitted scores are listed. ``institutions`` and ``below_minimum`` count the whole
+    matrix, whatever the filter and page."""
+
+    blocks: list[PanelBlock]
+    page: Page
+    below_only: bool
+    institutions: int
+    below_minimum: int
+
+    @property
+    def listed(self) -> int:
+        """The institutions the filter keeps, on every page."""
+        return self.page.paginator.count
+
+
+def matrix_page(console: Console, number=1, *, below_only: bool = False,
+                size: int | None = None) -> MatrixPage:
+    """The page ``number`` (any value: out of range or not a number gives the nearest
+    page) of the console's matrix, ``size`` institutions a page (``MATRIX_PAGE_SIZE``),
+    only those below the minimum of submitted scores when ``below_only``. A panel with no
+    institution at all is shown on the first page, with its experts."""
+    size = size or MATRIX_PAGE_SIZE
+    entries = [(block, row) for block in console.blocks for row in block.rows
+               if row.below_minimum or not below_only]
+    page = Paginator(entries, size).get_page(number)
+    rows: dict[int, list[InstitutionRow]] = {}
+    for block, row in page.object_list:
+        rows.setdefault(id(block), []).append(row)
+    blocks = [PanelBlock(panel=block.panel, columns=block.columns, rows=rows[id(block)])
+              if id(block) in rows else block
+              for block in console.blocks
+              if id(block) in rows or (not block.rows and page.number == 1)]
+    return MatrixPage(blocks=blocks, page=page, below_only=below_only,
+                      institutions=sum(len(block.rows) for block in console.blocks),
+                      below_minimum=sum(1 for block in console.blocks for row in block.rows
+                                        if row.below_minimum))
+
+
 def panel_outcome(cycle: Cycle) -> PanelOutcome:
     """The cycle's recorded decisions, or the (unsaved) empty ones."""
     return PanelOutcome.objects.filter(cycle=cycle).first() or PanelOutcome(cycle=cycle)
@@ -194,9 +255,12 @@ def panel_console(cycle: Cycle) -> Console:
              if _serving_or_left(s)]
     conflicts = set(Conflict.objects.filter(cycle=cycle)
                     .values_list("expert_id", "participant_id"))
-    scores = {(s.seat_id, s.participant_id): s for s in ExpertScore.objects.filter(
-        participant__cycle=cycle).only("pk", "seat_id", "participant_id", "total",
-                                       "submitted_at", "scores")}
+    scores = {(seat_id, participant_id): CellScore(pk, total, submitted)
+              for pk, seat_id, participant_id, total, submitted in ExpertScore.objects
+              .filter(participant__cycle=cycle).order_by()
+              .annotate(submitted=ExpressionWrapper(Q(submitted_at__isnull=False),
+                                                    output_field=BooleanField()))
+              .values_list("pk", "seat_id", "participant_id", "total", "submitted")}
     threshold = settings.PANEL_DISAGREEMENT_POINTS
 
     rows: dict[int, InstitutionRow] = {}
@@ -206,6 +270,13 @@ def panel_console(cycle: Cycle) -> Console:
     for panel in panels:
         columns = [ExpertColumn(seat=s) for s in seats if s.panel_id == panel.pk]
         experts += columns
+        # What each cell asks of its column, read once per column rather than per cell.
+        reads = []
+        for column in columns:
+            seat = column.seat
+            reads.append((column, seat.pk, seat.expert_id, seat.serving,
+                          seat.status == SeatStatus.ACCEPTED,
+                          counted.setdefault(str(seat.pk), {}), column.counts))
         block_rows = []
         for institution in panel_institutions(panel, members):
             pk = members.participant_pk[institution.id]
@@ -213,24 +284,25 @@ def panel_console(cycle: Cycle) -> Console:
                 participant_pk=pk, credit_code=institution.id,
                 name=members.name[institution.id], group=panel.group, panel_id=panel.pk,
                 fraud=pk in fraud))
-            for column in columns:
-                seat = column.seat
-                score = scores.get((seat.pk, pk))
-                if not seat.serving:
+            key, cells, given = row.key, row.cells, row.scores
+            for column, seat_pk, expert_id, serving, accepted, by_row, counts in reads:
+                score = scores.get((seat_pk, pk))
+                if not serving:
                     state = Cell.DECLINED
-                elif (seat.expert_id, pk) in conflicts:
+                elif (expert_id, pk) in conflicts:
                     state = Cell.CONFLICTED
-                elif (seat.status == SeatStatus.ACCEPTED and score is not None
-                      and score.submitted_at is not None):
+                elif accepted and score is not None and score.submitted:
                     state = Cell.SCORED
-                    row.scores.append(score.total)
-                    counted.setdefault(str(seat.pk), {})[row.key] = score.total
+                    given.append(score.total)
+                    by_row[key] = score.total
                 else:
                     state = Cell.PENDING
-                row.cells.append((column, state, score))
-                column.counts[state] += 1
+                cells.append((column, state, score))
+                counts[state] += 1
             block_rows.append(row)
         blocks.append(PanelBlock(panel=panel, columns=columns, rows=block_rows))
+    # Experts with no submitted score counted are not in the calibration's input.
+    counted = {seat: by_row for seat, by_row in counted.items() if by_row}
     # Members of A and C in no panel (the panels did not cover them): rows with no experts.
     for group, institutions in members.by_group.items():
         for institution in institutions:
@@ -243,7 +315,8 @@ def panel_console(cycle: Cycle) -> Console:
         row.below_minimum = len(row.scores) < params.min_panel_scores
         if row.scores:
             row.statistics = scoring.panel_statistics(row.scores, params.trim_from_scores)
-            row.disagreement = scoring.disagreement(row.scores, threshold)
+            # ``scoring.disagreement`` of the same scores, from the statistics' extremes.
+            row.disagreement = row.statistics.disagreement(threshold)
 
     panel_scores = {row.key: row.panel_score for row in rows.values() if row.statistics}
     # An expert serves on one panel of a cycle (R6a): its seat is the expert.

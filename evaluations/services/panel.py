@@ -22,8 +22,9 @@ from institutions.exceptions import DomainError
 from institutions.models import User
 
 from ..enums import ConflictSource, CycleStatus, DrawKind, PanelGroup, SeatRole, SeatStatus
-from ..models import Conflict, Cycle, ExpertScore, Panel, PanelDraw, PanelSeat
+from ..models import Conflict, Cycle, ExpertScore, Panel, PanelDraw, PanelSeat, Participant
 from ..selectors.panel import (
+    PanelMembers,
     coverage_problems,
     drawn_before,
     panel_institutions,
@@ -98,8 +99,9 @@ def panel_widen(*, panel: Panel, reason: str, actor: User) -> Panel:
     return panel
 
 
-def panel_draw_problems(panel: Panel) -> list[str]:
-    """Why ``panel`` cannot be drawn now (empty when it can)."""
+def panel_draw_problems(panel: Panel, members: PanelMembers | None = None) -> list[str]:
+    """Why ``panel`` cannot be drawn now (empty when it can). ``members``: the cycle's members
+    of A and C, when the caller has them."""
     cycle = panel.cycle
     if cycle.status != CycleStatus.PANEL_REVIEW:
         return [_("Panels are drawn during the panel review.")]
@@ -109,17 +111,18 @@ def panel_draw_problems(panel: Panel) -> list[str]:
     if earlier.exists():
         return [_("Draw the panels in order: “%(panel)s” first.")
                 % {"panel": earlier.order_by("position").first().name}]
-    problems = [str(problem) for problem in coverage_problems(cycle)]
-    if not panel_institutions(panel, panel_members(cycle)):
+    members = members or panel_members(cycle)
+    problems = [str(problem) for problem in coverage_problems(cycle, members)]
+    if not panel_institutions(panel, members):
         problems.append(_("This panel holds no institution."))
     return problems
 
 
-def _draw_inputs(panel: Panel, drawn: Collection[str]):
-    """What a draw of ``panel`` starts from: the members of A and C, the panel's institutions,
-    the pool as of today (by pool number) and the experts eligible (R6a), ``drawn`` left
-    out."""
-    members = panel_members(panel.cycle)
+def _draw_inputs(panel: Panel, drawn: Collection[str], members: PanelMembers | None = None):
+    """What a draw of ``panel`` starts from: the members of A and C (``members`` when the
+    caller has them), the panel's institutions, the pool as of today (by pool number) and the
+    experts eligible (R6a), ``drawn`` left out."""
+    members = members or panel_members(panel.cycle)
     institutions = panel_institutions(panel, members)
     pool = pool_for_draw(timezone.localdate())
     clusters = {i.cluster for i in institutions} - {None}
@@ -148,11 +151,13 @@ def panel_draw(*, panel: Panel, actor: User, seed: str = "") -> PanelDraw:
     with transaction.atomic(), acting_as(actor):
         Cycle.objects.select_for_update().get(pk=panel.cycle_id)
         panel = Panel.objects.select_related("cycle__policy_version").get(pk=panel.pk)
-        problems = panel_draw_problems(panel)
+        members = panel_members(panel.cycle)
+        problems = panel_draw_problems(panel, members)
         if problems:
             raise DomainError(" ".join(problems))
         params = panel.cycle.policy_version.as_params()
-        members, institutions, pool, eligible = _draw_inputs(panel, drawn_before(panel))
+        members, institutions, pool, eligible = _draw_inputs(panel, drawn_before(panel),
+                                                             members)
         try:
             record = scoring.draw(eligible, seed or scoring.new_seed(), params.panel_size,
                                   params.panel_alternates)
@@ -162,45 +167,56 @@ def panel_draw(*, panel: Panel, actor: User, seed: str = "") -> PanelDraw:
             panel=panel, kind=DrawKind.INITIAL, seed=record.seed, seed_entered=bool(seed),
             eligible=list(record.eligible), members=len(record.members),
             alternates=len(record.alternates), drawn_by=actor)
-        _seat(panel, draw, record.members, SeatRole.MEMBER, SeatStatus.DRAWN)
-        _seat(panel, draw, record.alternates, SeatRole.ALTERNATE, SeatStatus.STANDBY,
-              start=len(record.members) + 1)
-        _record_conflicts(panel, [pool[i] for i in record.drawn], institutions, members)
+        experts = _experts(record.drawn)
+        _seat(panel, draw, [experts[n] for n in record.members], SeatRole.MEMBER,
+              SeatStatus.DRAWN)
+        _seat(panel, draw, [experts[n] for n in record.alternates], SeatRole.ALTERNATE,
+              SeatStatus.STANDBY, start=len(record.members) + 1)
+        _record_conflicts(panel, [pool[i] for i in record.drawn], institutions, members,
+                          experts)
     return draw
 
 
-def _seat(panel: Panel, draw: PanelDraw, pool_numbers: Sequence[str], role: str, status: str,
-          start: int = 1) -> None:
+def _experts(pool_numbers: Sequence[str]) -> dict:
+    """The drawn experts' rows by pool number, in one query: the seats and conflicts created
+    hold them, so that their audit entries name them without reading them one by one."""
     from institutions.models import Expert
 
-    ids = dict(Expert.objects.filter(pool_number__in=pool_numbers)
-               .values_list("pool_number", "pk"))
+    return {e.pool_number: e for e in Expert.objects.filter(pool_number__in=pool_numbers)}
+
+
+def _seat(panel: Panel, draw: PanelDraw, experts: Sequence, role: str, status: str,
+          start: int = 1) -> None:
     bulk_created_record(PanelSeat.objects.bulk_create([
-        PanelSeat(panel=panel, draw=draw, expert_id=ids[number], position=n, role=role,
+        PanelSeat(panel=panel, draw=draw, expert=expert, position=n, role=role,
                   status=status)
-        for n, number in enumerate(pool_numbers, start=start)]))
+        for n, expert in enumerate(experts, start=start)]))
 
 
 def _record_conflicts(panel: Panel, experts: Sequence[scoring.Expert],
-                      institutions: Sequence[scoring.PanelInstitution], members) -> None:
+                      institutions: Sequence[scoring.PanelInstitution], members,
+                      rows_by_number: dict | None = None) -> None:
     """The conflicts found automatically (R6a) between the drawn ``experts`` and the panel's
-    institutions: one row per expert × institution × reason."""
-    from institutions.models import Expert
-
+    institutions: one row per expert × institution × reason. ``rows_by_number``: the experts'
+    rows by pool number, when the caller has them. The conflicts created hold their cycle,
+    expert and participant (with its institution), read in two queries, for their audit
+    entries."""
     found = scoring.conflict_map(experts, institutions)
     if not found:
         return
     by_id = {i.id: i for i in institutions}
     experts_by_number = {e.id: e for e in experts}
-    expert_pks = dict(Expert.objects.filter(pool_number__in=list(experts_by_number))
-                      .values_list("pool_number", "pk"))
+    rows_by_number = rows_by_number or _experts(list(experts_by_number))
+    participants = {p.pk: p for p in Participant.objects.select_related("institution").filter(
+        pk__in=[members.participant_pk[i] for i in found])}
     rows = []
     for institution_id, numbers in found.items():
+        participant = participants[members.participant_pk[institution_id]]
         for number in numbers:
             for reason in scoring.detected_conflicts(experts_by_number[number],
                                                      by_id[institution_id]):
-                rows.append(Conflict(cycle_id=panel.cycle_id, expert_id=expert_pks[number],
-                                     participant_id=members.participant_pk[institution_id],
+                rows.append(Conflict(cycle=panel.cycle, expert=rows_by_number[number],
+                                     participant=participant,
                                      source=CONFLICT_SOURCE[reason]))
     bulk_created_record(Conflict.objects.bulk_create(rows))
 
@@ -357,18 +373,16 @@ def panel_supplementary_draw(*, panel: Panel, actor: User, reason: str,
             panel=panel, kind=DrawKind.SUPPLEMENTARY, seed=record.seed, seed_entered=bool(seed),
             eligible=list(record.eligible), members=len(record.members), alternates=0,
             reason=reason, drawn_by=actor)
-        from institutions.models import Expert
-
-        ids = dict(Expert.objects.filter(pool_number__in=record.members)
-                   .values_list("pool_number", "pk"))
+        experts = _experts(record.members)
         start = max(s.position for s in seats) + 1
         new = []
         for n, (number, gone) in enumerate(zip(record.members, leaving, strict=True)):
-            seat = PanelSeat.objects.create(panel=panel, draw=draw, expert_id=ids[number],
+            seat = PanelSeat.objects.create(panel=panel, draw=draw, expert=experts[number],
                                             position=start + n, role=SeatRole.MEMBER,
                                             status=SeatStatus.INVITED, replaces=gone)
             new.append(seat)
-        _record_conflicts(panel, [pool[i] for i in record.members], institutions, members)
+        _record_conflicts(panel, [pool[i] for i in record.members], institutions, members,
+                          experts)
         _invitation(PanelSeat.objects.filter(pk__in=[s.pk for s in new])
                     .select_related("expert__user", "panel__cycle"))
     return draw

@@ -8,6 +8,7 @@ The panel organiser acts; the city administrator reads every page, with no forms
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -24,7 +25,7 @@ from ..enums import CycleStatus, ReportStatus
 from ..forms.base import FormTokenForm
 from ..forms.panel import FailCountForm, ReopenForm, ResultTableScanForm, TiebreakForm
 from ..models import ExpertScore, Indicator, PanelResultTable
-from ..selectors.panel_console import Cell, Console, panel_console
+from ..selectors.panel_console import Cell, Console, matrix_page, panel_console
 from ..services.panel_close import (
     panel_fail_count_set,
     panel_review_close,
@@ -47,21 +48,40 @@ def _can_manage(request, console: Console) -> bool:
 
 class PanelConsoleView(PanelCycleMixin, TemplateView):
     """The progress matrix (institutions × experts of each panel: submitted, not yet,
-    conflict, declined) with its counts, each institution's statistics and flags, and each
-    expert's calibration as a chart with its figures."""
+    conflict, declined) a page of institutions at a time (``?page=``; ``?below=1`` lists only
+    those with fewer than the minimum of submitted scores), with the counts of the whole
+    cycle, each institution's statistics and flags, and each expert's calibration as a chart
+    with its figures.
+
+    The organiser reopens a submitted score from its cell: the cell links to this page with
+    ``?reopen=<score>``, which shows the one reopen form of the page filled for that score
+    (the page's script fills it in place, without reloading)."""
 
     template_name = "evaluations/panel_console.html"
 
     def get_context_data(self, **kwargs):
         console = panel_console(self.get_cycle())
+        below_only = self.request.GET.get("below") == "1"
+        matrix = matrix_page(console, self.request.GET.get("page"), below_only=below_only)
+        can_manage = _can_manage(self.request, console)
         chart = {"labels": [c.seat.expert.name for c in console.experts
                             if c.calibration is not None],
                  "data": [float(c.calibration_shown) for c in console.experts
                           if c.calibration is not None],
                  "label": _("Mean gap to the panel score")}
+        reopen = None
+        chosen = self.request.GET.get("reopen", "")
+        if can_manage and chosen.isdigit():
+            reopen = (ExpertScore.objects.filter(
+                pk=int(chosen), participant__cycle=console.cycle, submitted_at__isnull=False)
+                .select_related("seat__expert", "participant__institution").first())
+        # This page of the matrix again, with the form filled for a score (its id appended).
+        here = [("below", "1")] if below_only else []
+        reopen_href = "?" + urlencode([*here, ("page", matrix.page.number), ("reopen", "")])
         return super().get_context_data(
             cycle=console.cycle, console=console, states=Cell.ORDER, chart=chart,
-            can_manage=_can_manage(self.request, console), reopen_form=ReopenForm(), **kwargs)
+            matrix=matrix, page=matrix.page, query=urlencode(here), reopen_href=reopen_href,
+            can_manage=can_manage, reopen=reopen, reopen_form=ReopenForm(), **kwargs)
 
 
 class PanelRankingView(PanelCycleMixin, TemplateView):

@@ -18,6 +18,15 @@ from .registry import Cluster
 CONFLICT_YEARS = 3
 
 
+def conflict_since(on: dt.date) -> dt.date:
+    """The first day of the ``CONFLICT_YEARS`` before ``on`` (R6a): a past employment that
+    ended on it or later still makes a conflict (28 February for 29 February)."""
+    try:
+        return on.replace(year=on.year - CONFLICT_YEARS)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - CONFLICT_YEARS, day=28)
+
+
 class Expert(models.Model):
     """One expert of the pool. ``status`` is written only by ``services.pool.expert_suspend``
     and ``expert_reinstate``."""
@@ -60,10 +69,7 @@ class Expert(models.Model):
     def employer_codes(self, on: dt.date) -> frozenset[str]:
         """The credit codes of its employers now and in the ``CONFLICT_YEARS`` before ``on``
         (R6a), from the employments prefetched or read."""
-        try:
-            since = on.replace(year=on.year - CONFLICT_YEARS)
-        except ValueError:  # 29 February
-            since = on.replace(year=on.year - CONFLICT_YEARS, day=28)
+        since = conflict_since(on)
         past = {job.credit_code for job in self.employments.all()
                 if job.ended_on is None or job.ended_on >= since}
         return frozenset({self.employer_credit_code, *past})

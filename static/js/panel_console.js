@@ -23,3 +23,37 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The one reopen form of the console (<details data-reopen>, hidden until a score is chosen):
+// a submitted score's cell links to the page with ?reopen=<id>, which shows the form filled
+// without JavaScript; here the click fills it in place from the cell (data-score, its total,
+// its row's institution and its column's expert) and moves the focus to the reason.
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.querySelector("details[data-reopen]");
+  if (!box) return;
+  const score = box.querySelector("[data-reopen-score]");
+  const what = box.querySelector("[data-reopen-what]");
+  const reason = box.querySelector("input[name=reason]");
+  document.querySelectorAll("table[data-reopen-table]").forEach((table) => {
+    table.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-score]");
+      if (!link || !table.contains(link)) return;
+      event.preventDefault();
+      const cell = link.closest("td");
+      const row = cell.parentElement;
+      const header = table.tHead.rows[0].cells[cell.cellIndex];
+      const fill = {
+        total: link.firstChild.nodeValue.trim(), // then the hidden "Reopen" of the link
+        expert: header ? header.dataset.expert || "" : "",
+        institution: row.cells[0].textContent.trim(),
+      };
+      score.value = link.dataset.score;
+      what.textContent = what.dataset.template.replace(/\{(total|expert|institution)\}/g,
+        (_match, key) => fill[key]);
+      box.hidden = false;
+      box.open = true;
+      box.scrollIntoView({ block: "nearest" });
+      reason.focus();
+    });
+  });
+});

@@ -14,6 +14,7 @@ from scoring import (
     expert_calibration,
     panel_score,
     panel_statistics,
+    round_half_up,
 )
 
 D = Decimal
@@ -81,3 +82,55 @@ def test_panel_statistics_agree_with_their_definitions(scores):
     assert stats.minimum <= stats.mean <= stats.maximum
     if len(scores) > 1:
         assert math.isclose(stats.stdev, statistics.stdev(exact), rel_tol=1e-9, abs_tol=1e-9)
+
+
+_SCORES = st.one_of(st.decimals(0, 100, places=2), st.integers(0, 100),
+                    st.fractions(0, 100, max_denominator=40))
+
+
+@given(st.lists(_SCORES, min_size=1, max_size=12), st.integers(3, 7))
+def test_panel_statistics_are_exactly_their_definitions(scores, trim_from):
+    # Computed once in integers over a common denominator: the very values of the definitions
+    # in fractions, the deviation the same float.
+    stats = panel_statistics(scores, trim_from)
+    exact = [Fraction(s) for s in scores]
+    mean = sum(exact, Fraction(0)) / len(exact)
+    assert (type(stats.mean), type(stats.minimum), type(stats.maximum)) == (Fraction,) * 3
+    assert stats.mean == mean
+    if len(exact) > 1:
+        variance = sum(((v - mean) ** 2 for v in exact), Fraction(0)) / (len(exact) - 1)
+        assert stats.stdev == math.sqrt(variance)
+    else:
+        assert stats.stdev is None
+    kept = sorted(exact)[1:-1] if len(exact) >= trim_from else exact
+    shown = stats.panel_score
+    assert str(shown) == str(round_half_up(sum(kept, Fraction(0)) / len(kept)))
+    assert str(shown) == str(panel_score(scores, trim_from))
+
+
+@given(st.lists(_SCORES, min_size=1, max_size=12), st.integers(0, 40))
+def test_the_statistics_disagreement_is_disagreement(scores, threshold):
+    assert panel_statistics(scores).disagreement(threshold) is disagreement(scores, threshold)
+
+
+@given(st.dictionaries(st.sampled_from("ABCDE"),
+                       st.dictionaries(st.sampled_from("uvwxyz"), _SCORES, max_size=6),
+                       max_size=5),
+       st.dictionaries(st.sampled_from("uvwxyz"), st.decimals(0, 100, places=2), max_size=6))
+def test_expert_calibration_is_the_exact_mean_gap(scores, panel_scores):
+    expected = {}
+    for expert, own in scores.items():
+        gaps = [Fraction(s) - Fraction(panel_scores[i]) for i, s in own.items()
+                if i in panel_scores]
+        if gaps:
+            expected[expert] = sum(gaps, Fraction(0)) / len(gaps)
+    assert expert_calibration(scores, panel_scores) == expected
+
+
+def test_expert_calibration_refuses_floats_and_out_of_range_scores():
+    with pytest.raises(TypeError):
+        expert_calibration({"E1": {"a": 80.5}}, {"a": D(80)})
+    with pytest.raises(ValueError):
+        expert_calibration({"E1": {"a": D(101)}}, {"a": D(80)})
+    # A score of an institution with no panel score is not read.
+    assert expert_calibration({"E1": {"z": 80.5}}, {"a": D(80)}) == {}
