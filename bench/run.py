@@ -18,6 +18,7 @@ from bench import (  # noqa: E402
     bench_load,
     bench_panel,
     bench_preliminary,
+    bench_results,
     bench_self_evaluation,
     bench_simulate,
     bench_upload,
@@ -51,6 +52,9 @@ def main() -> int:
     verdicts.append(("panel console and ranking pages (< 500 ms)", panel.console_ok))
     verdicts.append(("panel score export (< 2 s)", panel.export_ok))
     verdicts.append(("panel draws through the service, 5,000 experts (< 1 s)", panel.draw_ok))
+    print("\n== results: 20,000 participants computed, stored and explained ==", flush=True)
+    verdicts.append(("results computed and stored, 20,000 participants (< 10 s on PostgreSQL)",
+                     bench_results.main([]).ok))
     print("\n== load run: gunicorn, 2 workers, 8 clients ==", flush=True)
     verdicts.append(("pages under load (>= 30 % of the trivial view, no error)",
                      bench_load.main([]) == 0))

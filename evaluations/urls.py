@@ -7,6 +7,8 @@ from .views import (
     panel_console,
     policy,
     preliminary,
+    results,
+    reverification,
     self_evaluation,
 )
 
@@ -21,4 +23,6 @@ urlpatterns = [
     *findings.urlpatterns,          # stage 2: rectification, fraud, credit records (Art 9)
     *panel.urlpatterns,             # stage 3: panels, the recorded draw, conflicts (Art 11)
     *panel_console.urlpatterns,     # stage 3: the organiser's console, rankings, close (Art 11)
+    *reverification.urlpatterns,    # stage 4: re-verification, the spot check (Art 12)
+    *results.urlpatterns,           # the tiers and their explanation (Art 7, 13)
 ]

@@ -22,6 +22,8 @@ _ALSO = {
     # The stage's pages outside /preliminary/ belong to the 初评 link (the city's dashboard,
     # the district's notices and fraud reports).
     "evaluations:panel_home": re.compile(r"^/cycles/\d+/panels"),
+    # The re-verification's pages and the results computed at its end.
+    "evaluations:reverification_home": re.compile(r"^/cycles/\d+/(reverification|results)"),
     "evaluations:review_home": re.compile(
         r"^/(cycles/\d+/preliminary|rectifications|rectification-files|fraud-reports|fraud-files)"),
 }
@@ -52,6 +54,8 @@ _NAV = [
     # Stage 3: the panels, their draws and (to come) the experts' scores.
     (_("Panel review"), "evaluations:panel_home", "evaluations.view_panel"),
     (_("My panels"), "evaluations:expert_home", "evaluations.view_own_panels"),
+    # Stage 4: the re-verification and the spot check, then the tiers (from its page).
+    (_("Re-verification"), "evaluations:reverification_home", "evaluations.view_reverification"),
     (_("Audit log"), "audit_log", "institutions.view_audit_log"),
 ]
 

@@ -42,7 +42,9 @@ R7   re-verification, spot check      Art 12    reverification: settle_group_a, 
 R8   fraud                            Art 9     the ``fraud`` argument of settle_group_a,
                                                 settle_group_b and settle_group_c;
                                                 cycle: Participant.fraud
-R9   final results, checks            Art 7, 13 results: Checks, publication_checks
+R9   final results, checks            Art 7, 13 results: Checks, publication_checks;
+                                                explain: explain_cycle, run_and_explain, Step,
+                                                Reason, REASON_TIERS, ExplanationMismatch
 R10  public notice                    Art 13    not yet (stage 5, public notice)
 R11  rewards                          Art 14    not yet (stage 5); the cap is
                                                 PolicyParams.reward_cap_yuan
@@ -103,6 +105,14 @@ from .errors import (
     RankingError,
     ScenarioError,
     ScoringError,
+)
+from .explain import (
+    REASON_TIERS,
+    ExplanationMismatch,
+    Reason,
+    Step,
+    explain_cycle,
+    run_and_explain,
 )
 from .panel import (
     GroupCOutcome,
@@ -168,4 +178,6 @@ __all__ = [
     "eligibility", "eligible_experts", "expert_calibration", "new_seed",
     "panel_assignment_problems", "panel_statistics", "replace_member", "replay", "run_draws",
     "split_group", "supplementary_draw",
+    # R9: every tier explained.
+    "REASON_TIERS", "ExplanationMismatch", "Reason", "Step", "explain_cycle", "run_and_explain",
 ]

@@ -42,6 +42,8 @@ from ..selectors.cycles import cycle_cohort
 from ..selectors.policy import policy_version_in_force
 from .panel import panels_open
 from .preliminary import preliminary_review_open
+from .results import results_publication_problems
+from .reverification import reverification_open
 
 
 def cycle_create(*, year: int, actor: User | None,
@@ -225,6 +227,10 @@ def _open_panel_review(cycle: Cycle, actor: User | None) -> None:
     panels_open(cycle=cycle)
 
 
+def _open_reverification(cycle: Cycle, actor: User | None) -> None:
+    reverification_open(cycle=cycle)
+
+
 CYCLE_TRANSITIONS: dict[str, Transition] = {
     CycleStatus.DRAFT: Transition(CycleStatus.SELF_EVALUATION, _check_open_self_evaluation,
                                   _open_self_evaluation),
@@ -236,9 +242,11 @@ CYCLE_TRANSITIONS: dict[str, Transition] = {
         _open_panel_review),
     CycleStatus.PANEL_REVIEW: Transition(
         CycleStatus.REVERIFICATION, _check_next_stage_scheduled(CycleStatus.REVERIFICATION),
-        _nothing),
+        _open_reverification),
     CycleStatus.REVERIFICATION: Transition(
-        CycleStatus.PUBLIC_NOTICE, _check_next_stage_scheduled(CycleStatus.PUBLIC_NOTICE),
+        CycleStatus.PUBLIC_NOTICE,
+        lambda cycle: (_check_next_stage_scheduled(CycleStatus.PUBLIC_NOTICE)(cycle)
+                       + results_publication_problems(cycle)),  # R9: computed, justified
         _nothing),
     CycleStatus.PUBLIC_NOTICE: Transition(
         CycleStatus.FINAL, _check_next_stage_scheduled(CycleStatus.FINAL), _nothing),

@@ -338,12 +338,13 @@ def test_home_institution_account_sees_its_own_institution(as_user, users, role,
     ("city_admin", ["institutions:list", "institutions:expert_list", "evaluations:cycle_list",
                     "evaluations:policy_list",
                     "evaluations:progress_current", "evaluations:review_home",
-                    "evaluations:credit_record_list", "evaluations:panel_home", "audit_log"]),
+                    "evaluations:credit_record_list", "evaluations:panel_home",
+                    "evaluations:reverification_home", "audit_log"]),
     ("panel_organiser", ["institutions:list", "institutions:expert_list",
                          "evaluations:cycle_list",
                          "evaluations:policy_list", "evaluations:progress_current",
                          "evaluations:review_home", "evaluations:credit_record_list",
-                         "evaluations:panel_home"]),
+                         "evaluations:panel_home", "evaluations:reverification_home"]),
     ("district_reviewer", ["institutions:list", "evaluations:progress_current",
                            "evaluations:review_home", "audit_log"]),
     ("institution_filer", ["institutions:mine", "evaluations:my_submission",
@@ -399,6 +400,20 @@ def test_navigation_highlights_the_preliminary_review_on_its_pages(admin_user, p
     request.user = admin_user
     active = [link["name"] for link in navigation(request)["nav_links"] if link["active"]]
     assert active == ["evaluations:review_home"]
+
+
+@pytest.mark.parametrize("path", ["/reverification/", "/cycles/2025/reverification/3/",
+                                  "/cycles/2025/results/"])
+def test_navigation_highlights_the_reverification_on_its_pages_and_the_results(admin_user,
+                                                                              path):
+    from django.test import RequestFactory
+
+    from institutions.context_processors import navigation
+
+    request = RequestFactory().get(path)
+    request.user = admin_user
+    active = [link["name"] for link in navigation(request)["nav_links"] if link["active"]]
+    assert active == ["evaluations:reverification_home"]
 
 
 @pytest.mark.parametrize(("path", "expected"), [("/registry/accounts/", []),
