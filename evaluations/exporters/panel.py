@@ -33,8 +33,12 @@ STATE_LABELS = {
 SCORE_FORMAT = "0.00"
 
 
-def _number(value) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(value)
+def _number(value) -> float | None:
+    """An indicator's score (stored as text of up to two decimals) as the number Excel keeps:
+    a double, so written as a float; its shortest form is the stored text ("84.13"), and
+    openpyxl writes a float faster than a Decimal. ``float`` of the text is the double nearest
+    to it, as ``float(Decimal(text))`` is."""
+    return None if value is None or value == "" else float(value)
 
 
 def _text(sheet, value: str):
@@ -94,7 +98,7 @@ def panel_scores_workbook(console: Console, indicators: list) -> Workbook:
                     values = [_number(scores.get(key)) for key in keys]
                     total = score.total
                     if total is not None:
-                        total = WriteOnlyCell(sheet, total)
+                        total = WriteOnlyCell(sheet, float(total))  # as _number
                         total._style = total_style
                 sheet.append([panel, pool_number, expert, code, name, *values, total,
                               states[state]])

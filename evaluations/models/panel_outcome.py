@@ -77,7 +77,8 @@ class PanelResult(models.Model):
         verbose_name_plural = _("panel results")
 
     def __str__(self) -> str:
-        return f"{self.participant}：{self.get_result_display()}"
+        label = PanelResultKind(self.result).label if self.result else ""  # as ParticipantTier
+        return f"{self.participant}：{label}"
 
 
 class PanelResultTable(GeneratedPdf):

@@ -94,7 +94,8 @@ class Verification(models.Model):
         verbose_name_plural = _("on-site verifications")
 
     def __str__(self) -> str:
-        return f"{self.participant}：{self.get_kind_display()}"
+        label = VerificationKind(self.kind).label if self.kind else ""  # as ParticipantTier
+        return f"{self.participant}：{label}"
 
 
 class VerdictChange(models.Model):
