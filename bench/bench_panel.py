@@ -8,10 +8,10 @@
 2. the scores' Excel export (GET ``evaluations:panel_scores_export``) of the same cycle. The
    issue names no figure for it ("the score export of the same"). Its time is openpyxl's: the
    9,000 rows × some 30 columns are 290,000 cells, which openpyxl's write-only writer (with
-   lxml) takes seconds to write whatever writes them. So it is measured against that floor:
-   the same cells (read back from the export) written again as plain values into a
-   write-only workbook, in the same process; the target is the export within 1.25 × of it
-   (what the app adds: reading, statistics, styles, the response);
+   lxml) takes seconds to write whatever writes them. So it is shown beside that floor: the
+   same cells (read back from the export) written again as plain values into a write-only
+   workbook, in the same process, and the ratio of the two (what the app adds: reading,
+   statistics, styles, the response). Figures only, with no verdict, as the issue sets none;
 3. the draws through the service (``services.panel.panel_draw``, with the conflict detection
    it runs and records for the drawn experts) of the four panels of a cycle (A split into
    优势, 新兴 and 特色, C whole) from a pool of 5,000 experts and 2,000 institutions of
@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_PAGE_MS = 500.0
-TARGET_EXPORT_RATIO = 1.25
 TARGET_DRAW_MS = 1000.0
 DEFAULT_INSTITUTIONS = 1000
 DEFAULT_EXPERTS_PER_PANEL = 9
@@ -74,10 +73,6 @@ class PanelBench:
                 and _median(self.console["ranking_ms"]) < TARGET_PAGE_MS)
 
     @property
-    def export_ok(self) -> bool:
-        return self.export_ratio <= TARGET_EXPORT_RATIO
-
-    @property
     def export_ratio(self) -> float:
         return _median(self.console["export_ms"]) / _median(self.console["plain_write_ms"])
 
@@ -87,7 +82,7 @@ class PanelBench:
 
     @property
     def ok(self) -> bool:
-        return self.console_ok and self.export_ok and self.draw_ok
+        return self.console_ok and self.draw_ok
 
     def lines(self) -> list[str]:
         c, full, half = self.console, self.draw_full, self.draw_half
@@ -112,8 +107,7 @@ class PanelBench:
             f"{len(c['export_ms'])} runs, {c['export_queries']} queries, "
             f"{c['export_kb']:.0f} KB; the same {c['export_cells']} cells written plainly "
             f"by openpyxl: median {_median(c['plain_write_ms']):.0f} ms; ratio "
-            f"{self.export_ratio:.2f} (target <= {TARGET_EXPORT_RATIO}) "
-            f"{'met' if self.export_ok else 'MISSED'}",
+            f"{self.export_ratio:.2f} (no target: figures only)",
             f"draws via panel_draw, {self.draw_experts} experts and {self.draw_institutions} "
             f"institutions, {full['panels']} panels: median {full_ms:.0f} ms over "
             f"{len(full['draw_ms'])} runs, {full['draw_queries']} queries, "

@@ -50,8 +50,8 @@ def main() -> int:
           flush=True)
     panel = bench_panel.main([])
     verdicts.append(("panel console and ranking pages (< 500 ms)", panel.console_ok))
-    verdicts.append(("panel score export (<= 1.25 x openpyxl writing its cells plainly)",
-                     panel.export_ok))
+    # The score export is figures only (its time beside openpyxl's for the same cells): the
+    # issue sets no target for it.
     verdicts.append(("panel draws through the service, 5,000 experts (< 1 s)", panel.draw_ok))
     print("\n== results: 20,000 participants computed, stored and explained ==", flush=True)
     verdicts.append(("results computed and stored, 20,000 participants (< 10 s on PostgreSQL)",
