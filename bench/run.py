@@ -19,6 +19,7 @@ from bench import (  # noqa: E402
     bench_panel,
     bench_preliminary,
     bench_results,
+    bench_scenario,
     bench_self_evaluation,
     bench_simulate,
     bench_upload,
@@ -56,6 +57,9 @@ def main() -> int:
     print("\n== results: 20,000 participants computed, stored and explained ==", flush=True)
     verdicts.append(("results computed and stored, 20,000 participants (< 10 s on PostgreSQL)",
                      bench_results.main([]).ok))
+    print("\n== cycle_from_scenario: xuzhou.json through the services ==", flush=True)
+    verdicts.append(("cycle_from_scenario on xuzhou.json (< 15 s, simulate_cycle's output)",
+                     bench_scenario.main([]).ok))
     print("\n== load run: gunicorn, 2 workers, 8 clients ==", flush=True)
     verdicts.append(("pages under load (>= 30 % of the trivial view, no error)",
                      bench_load.main([]) == 0))

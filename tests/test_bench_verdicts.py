@@ -31,6 +31,7 @@ def _fake(missed: str | None):
         "bench_panel": SimpleNamespace(main=lambda *a, **k: SimpleNamespace(
             console_ok=missed != "panel console", draw_ok=missed != "panel draw")),
         "bench_results": SimpleNamespace(main=result("bench_results")),
+        "bench_scenario": SimpleNamespace(main=result("bench_scenario")),
         "bench_load": SimpleNamespace(main=status("bench_load")),
     }
 
@@ -38,7 +39,8 @@ def _fake(missed: str | None):
 @pytest.mark.parametrize("missed", [None, "bench_simulate", "bench_draw", "bench_import",
                                     "bench_upload", "bench_dashboard", "ranking save",
                                     "summary pdf", "panel console",
-                                    "panel draw", "bench_results", "bench_load"])
+                                    "panel draw", "bench_results", "bench_scenario",
+                                    "bench_load"])
 def test_make_bench_exits_non_zero_exactly_when_a_target_is_missed(monkeypatch, capsys,
                                                                    missed):
     for name, fake in _fake(missed).items():
@@ -47,4 +49,4 @@ def test_make_bench_exits_non_zero_exactly_when_a_target_is_missed(monkeypatch, 
     verdicts = capsys.readouterr().out.split("== verdicts ==")[1].strip().splitlines()
     assert status == (0 if missed is None else 1)
     assert sum(line.startswith("MISSED") for line in verdicts) == (0 if missed is None else 1)
-    assert len(verdicts) == 11  # one a target; self-evaluation and the panel export: figures
+    assert len(verdicts) == 12  # one a target; self-evaluation and the panel export: figures
