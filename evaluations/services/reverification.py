@@ -345,6 +345,12 @@ def spot_check_draw(*, cycle: Cycle, actor: User, seed: str = "") -> SpotCheckDr
         params = locked.policy_version.as_params()
         size = scoring.city_quotas(locked.participants.count(), params,
                                    b_size=len(candidates)).S
+        if size == 0:
+            # Group B empty, or a policy with no spot check: nothing to draw, and the results
+            # need no draw (results_compute asks for one only when S > 0).
+            raise DomainError(_("No institution is to be drawn for the spot check: group B "
+                                "(qualified) has %(count)s members and the policy draws none "
+                                "of them.") % {"count": len(candidates)})
         used = seed or scoring.new_seed()
         sample = scoring.spot_check_draw(candidates, size, used)
         draw = SpotCheckDraw(cycle=locked, size=size, seed=used, seed_entered=bool(seed),
@@ -368,7 +374,7 @@ def reverification_open_problems(cycle: Cycle, board: Board | None = None) -> li
     if board.settlement.tie is not None:
         problems.append(_("Institutions of group A (good) with equal panel scores straddle a "
                           "line that decides the list or a tier."))
-    if board.spot is None:
+    if board.spot is None and board.quotas.S:
         problems.append(_("The spot check of group B (qualified) has not been drawn."))
     if board.pending:
         problems.append(ngettext("%(count)s on-site verdict is still to be recorded.",

@@ -414,6 +414,23 @@ def test_the_spot_check_is_drawn_once_and_reproducible_from_its_record(setup, ad
     assert not spot_check_replay(record).matches
 
 
+def test_a_policy_with_no_spot_check_has_nothing_to_draw_and_nothing_missing(setup, admin):
+    """S = 0 (here a policy drawing none of group B): the draw is refused with a sentence,
+    not a crash, and the stage does not wait for a draw that cannot be made."""
+    cycle, _a = setup
+    version = cycle.policy_version
+    version.spot_check_share = 0
+    version.save(update_fields=["spot_check_share"])
+    with pytest.raises(DomainError) as caught:
+        services.spot_check_draw(cycle=cycle, actor=admin)
+    assert str(caught.value) == (
+        "No institution is to be drawn for the spot check: group B (qualified) has 5 members "
+        "and the policy draws none of them.")
+    assert SpotCheckDraw.objects.count() == 0
+    assert not any("spot check" in problem
+                   for problem in services.reverification_open_problems(cycle))
+
+
 def test_the_spot_checks_seed_comes_from_secrets_when_none_is_typed(setup, admin,
                                                                      monkeypatch):
     cycle, _a = setup
