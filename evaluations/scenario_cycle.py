@@ -106,13 +106,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -128,6 +126,8 @@ from institutions.models import Cluster, District, Institution
 from institutions.services.accounts import user_create
 from institutions.services.pool import expert_create
 from institutions.transitions import status_set
+from scoring import cli as scoring_cli
+from scoring.cli import Failure
 from scoring.errors import quote
 
 # ``_draws`` and ``_where``: the scenario runner's own, so that the draw's output and the lines
@@ -212,16 +212,6 @@ PARAMETER_OF_FIELD = {"share_a": "district_shares", "share_b": "district_shares"
                       "share_c": "district_shares"}
 
 
-class Failure(Exception):
-    """The one line a run ends with, and its exit status: 2 for a scenario refused (as
-    ``simulate_cycle`` refuses it, or as one the web application cannot hold), an unreadable
-    file or an unwritable output; 1 when a service refused what the rules accept."""
-
-    def __init__(self, line: str, status: int = 2) -> None:
-        super().__init__(line)
-        self.status = status
-
-
 class ScenarioRefused(Exception):
     """A scenario the web application cannot hold (see the module docstring): one line."""
 
@@ -241,28 +231,12 @@ class _Rollback(Exception):
 def run(scenario: str, out: str | None = None) -> str:
     """``cycle_from_scenario`` on the scenario file at ``scenario``: write the output to
     ``out`` and return "", or return it when ``out`` is None. The file is read and the output
-    written as ``scoring.cli.run`` does, with the same lines. Raises ``Failure``."""
+    written by ``scoring.cli.run``, with the same lines. Raises ``Failure``."""
     try:
-        text = Path(scenario).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise Failure(f"{quote(scenario)}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise Failure(f"{quote(scenario)}: not UTF-8 text (byte {exc.start} is invalid)") \
-            from None
-    try:
-        result = cycle_from_scenario(text)
-    except (scoring.ScenarioError, ScenarioRefused) as exc:
-        raise Failure(str(exc)) from None
+        return scoring_cli.run(scenario, out, engine=cycle_from_scenario,
+                               refused=(scoring.ScenarioError, ScenarioRefused))
     except ServicesRefused as exc:
         raise Failure(str(exc), status=1) from None
-    document = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
-    if out is None:
-        return document
-    try:
-        Path(out).write_text(document, encoding="utf-8")
-    except OSError as exc:
-        raise Failure(f"{quote(out)}: cannot write: {exc.strerror or exc}") from None
-    return ""
 
 
 def cycle_from_scenario(source: str | Mapping) -> dict:

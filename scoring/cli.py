@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -20,13 +21,22 @@ from .scenario import simulate
 
 
 class Failure(Exception):
-    """The one line a malformed scenario, an unreadable file or an unwritable output ends
-    with (exit status 2)."""
+    """The one line a run ends with, and its exit status: 2 for a malformed scenario, an
+    unreadable file or an unwritable output (``cycle_from_scenario`` also ends with 1 when a
+    service refuses what the rules accept)."""
+
+    def __init__(self, line: str, status: int = 2) -> None:
+        super().__init__(line)
+        self.status = status
 
 
-def run(scenario: str, out: str | None = None) -> str:
+def run(scenario: str, out: str | None = None, *,
+        engine: Callable[[str], dict] = simulate,
+        refused: tuple[type[Exception], ...] = (ScenarioError,)) -> str:
     """Run the scenario file at ``scenario``; write the result to ``out`` and return "", or
-    return the result document when ``out`` is None. Raises ``Failure`` with the line."""
+    return the result document when ``out`` is None. Raises ``Failure`` with the line.
+    ``engine`` runs the scenario's text (the rules alone; ``cycle_from_scenario`` passes the
+    web application's services) and the exceptions ``refused`` are its refusals."""
     try:
         text = Path(scenario).read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -35,8 +45,8 @@ def run(scenario: str, out: str | None = None) -> str:
         raise Failure(f"{quote(scenario)}: not UTF-8 text (byte {exc.start} is invalid)") \
             from None
     try:
-        result = simulate(text)
-    except ScenarioError as exc:
+        result = engine(text)
+    except refused as exc:
         raise Failure(str(exc)) from None
     document = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if out is None:

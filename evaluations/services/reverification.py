@@ -225,6 +225,19 @@ def _check_verdict(verification: Verification, verdict: str) -> None:
                             "unqualified whatever the on-site verdict."))
 
 
+def _decide(cycle: Cycle, verification: Verification, verdict: str, reason: str,
+            actor: User) -> None:
+    """Write ``verdict`` and its ``reason`` on the locked ``verification`` (a revision more),
+    then let the alternates the verdicts now call for join the list."""
+    verification.verdict, verification.reason = verdict, reason
+    verification.decided_by, verification.decided_at = actor, timezone.now()
+    verification.revision += 1
+    verification.full_clean()
+    verification.save(update_fields=["verdict", "reason", "decided_by", "decided_at",
+                                     "revision"])
+    _alternates_join(cycle)
+
+
 def verification_verdict_record(*, participant: Participant, verdict: str, reason: str,
                                 revision: int, actor: User) -> Verification:
     """Record the on-site verdict of ``participant`` with its reason (R7): ``confirmed``,
@@ -242,13 +255,7 @@ def verification_verdict_record(*, participant: Participant, verdict: str, reaso
         if verification.verdict:
             raise DomainError(_("The verdict is recorded already: change it with a reason."))
         _check_verdict(verification, verdict)
-        verification.verdict, verification.reason = verdict, reason
-        verification.decided_by, verification.decided_at = actor, timezone.now()
-        verification.revision += 1
-        verification.full_clean()
-        verification.save(update_fields=["verdict", "reason", "decided_by", "decided_at",
-                                         "revision"])
-        _alternates_join(locked)
+        _decide(locked, verification, verdict, reason, actor)
     return verification
 
 
@@ -275,13 +282,7 @@ def verification_verdict_change(*, participant: Participant, verdict: str, reaso
                                after=verdict, reason=reason, changed_by=actor)
         change.full_clean()
         change.save()
-        verification.verdict, verification.reason = verdict, reason
-        verification.decided_by, verification.decided_at = actor, timezone.now()
-        verification.revision += 1
-        verification.full_clean()
-        verification.save(update_fields=["verdict", "reason", "decided_by", "decided_at",
-                                         "revision"])
-        _alternates_join(locked)
+        _decide(locked, verification, verdict, reason, actor)
     return change
 
 
