@@ -1,13 +1,13 @@
 """``manage.py cycle_from_scenario SCENARIO.json [--out RESULT.json]``: one cycle from a scenario
 file, run through the web application's services of stages 2–4 on a scratch cycle that is
-rolled back (``evaluations.scenario_cycle``). The output is ``simulate_cycle``'s, byte for byte,
-and so are the lines of the scenarios it refuses (exit status 2); a service refusing what the
-rules accept ends with exit status 1."""
+rolled back (``evaluations.services.scenario_cycle``). The output is ``simulate_cycle``'s, byte
+for byte, and so are the lines of the scenarios it refuses (exit status 2); a service refusing
+what the rules accept ends with exit status 1."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, no_translations
 
-from evaluations.scenario_cycle import Failure, run
+from evaluations.services.scenario_cycle import Failure, run
 
 
 class Command(BaseCommand):

@@ -141,7 +141,7 @@ from scoring.scenario import (
     parse_scenario,
 )
 
-from .enums import (
+from ..enums import (
     STAGES,
     CycleStatus,
     DistrictReviewStatus,
@@ -151,7 +151,7 @@ from .enums import (
     SubmissionStatus,
     VerificationKind,
 )
-from .models import (
+from ..models import (
     Cycle,
     CycleResults,
     CycleTransition,
@@ -169,33 +169,33 @@ from .models import (
     Submission,
     Verification,
 )
-from .selectors.cycles import cycle_cohort
-from .selectors.panel import seat_assignments
-from .selectors.panel_console import panel_console
-from .selectors.reverification import cycle_quotas, reverification_board
-from .services.cycles import CYCLE_TRANSITIONS, cycle_create, cycle_transition
-from .services.findings import fraud_report_decide, fraud_report_file
-from .services.panel import panel_draw, panel_invite, seat_accept
-from .services.panel_close import (
+from ..selectors.cycles import cycle_cohort
+from ..selectors.panel import seat_assignments
+from ..selectors.panel_console import panel_console
+from ..selectors.reverification import cycle_quotas, reverification_board
+from .cycles import CYCLE_TRANSITIONS, cycle_create, cycle_transition
+from .findings import fraud_report_decide, fraud_report_file
+from .panel import panel_draw, panel_invite, seat_accept
+from .panel_close import (
     panel_fail_count_set,
     panel_review_close,
     panel_review_close_problems,
     panel_tiebreak_set,
 )
-from .services.policy import policy_version_create
-from .services.preliminary import (
+from .policy import policy_version_create
+from .preliminary import (
     district_ranking_save,
     district_review_accept,
     district_review_set_status,
     preliminary_review_close,
 )
-from .services.results import results_compute
-from .services.reverification import (
+from .results import results_compute
+from .reverification import (
     reverification_alternates_set,
     spot_check_draw,
     verification_verdict_record,
 )
-from .services.self_evaluation import self_evaluation_close
+from .self_evaluation import self_evaluation_close
 
 # The years a scratch cycle may take: its filing dates must be dates (years 1–9999).
 YEARS = (1000, 9000)
