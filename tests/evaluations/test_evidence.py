@@ -118,7 +118,7 @@ def test_sanitise_name_limits_the_length_and_keeps_the_real_extension():
     ("截图.png", PNG, EvidenceType.PNG),
     ("说明.docx", docx_bytes(), EvidenceType.DOCX),
     ("明细.xlsx", xlsx_bytes(), EvidenceType.XLSX),
-])
+], ids=["pdf", "jpeg", "png", "docx", "xlsx"])  # not the bytes: a workbook holds its time
 def test_every_accepted_type_is_recognised_by_content(submission, team, filer, name, content,
                                                       kind):
     evidence = evidence_upload(submission=submission, indicator=team, upload=upload(name,
