@@ -128,15 +128,18 @@ def _child(workbook: str) -> None:
     print(json.dumps({"created": result.created, "seconds": seconds, "peak_mb": peak_mb}))
 
 
-def _throwaway_postgres(url: str) -> tuple[str, callable]:
-    """A new empty database next to the one of ``url``, and a function that drops it."""
+def _throwaway_postgres(url: str, prefix: str = "bench_import") -> tuple[str, callable]:
+    """A new empty database on the server of ``url`` (made from its maintenance database,
+    so the one ``url`` names need not exist), and a function that drops it. The other
+    benchmarks' databases are made here too, under their own ``prefix``."""
     import psycopg2
 
-    name = f"bench_import_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
 
     def run(sql: str) -> None:
-        connection = psycopg2.connect(url)
+        connection = psycopg2.connect(maintenance)
         connection.autocommit = True
         try:
             with connection.cursor() as cursor:

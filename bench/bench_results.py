@@ -29,10 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -203,29 +201,6 @@ def _child(n: int, runs: int, profile: bool) -> None:
         "tiers": {t: tiers[t] for t in ("excellent", "good", "qualified", "unqualified")}}))
 
 
-def _throwaway_postgres(url: str) -> tuple[str, callable]:
-    """A new empty database on the server of ``url`` (made from its maintenance database,
-    so the one ``url`` names need not exist), and a function that drops it."""
-    import psycopg2
-
-    name = f"bench_results_{uuid.uuid4().hex[:12]}"
-    parts = urlsplit(url)
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-
-    def run(sql: str) -> None:
-        connection = psycopg2.connect(maintenance)
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            connection.close()
-
-    run(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}")), lambda: run(
-        f'DROP DATABASE IF EXISTS "{name}"')
-
-
 def main(argv: list[str] | None = None, *, participants: int = DEFAULT_PARTICIPANTS,
          runs: int = DEFAULT_RUNS, profile: bool = False, verbose: bool = True) -> ResultsBench:
     """Run the benchmark in a child process on a database of its own; print the figures
@@ -237,11 +212,14 @@ def main(argv: list[str] | None = None, *, participants: int = DEFAULT_PARTICIPA
         parser.add_argument("--profile", action="store_true")
         arguments = parser.parse_args(argv)
         participants, runs, profile = arguments.participants, arguments.runs, arguments.profile
+    from bench.bench_import import _throwaway_postgres
+
     with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp:
         env = dict(os.environ)
         cleanup = None
         if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-            env["DATABASE_URL"], cleanup = _throwaway_postgres(os.environ["DATABASE_URL"])
+            env["DATABASE_URL"], cleanup = _throwaway_postgres(os.environ["DATABASE_URL"],
+                                                              "bench_results")
         else:
             env["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench-results.sqlite3'}"
         try:
