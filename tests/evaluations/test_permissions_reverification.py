@@ -128,3 +128,26 @@ def test_only_the_city_administrator_records_anything(role, users, stage, client
         response = client.post(reverse(name, kwargs=kwargs), data)
         assert response.status_code in (302, 403), (name, response.status_code)
     assert _snapshot() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_reverification_visits_file_reaches_the_city_and_its_district_only(role, users, stage,
+                                                                             client_for):
+    """The photos of a stage-4 visit are served by the site-visit file view: the city staff
+    and the institution's own district read them; the institution itself (which sees nothing
+    of the verdict before publication), another district and an expert get nothing."""
+    from evaluations.services.reverification import verification_visit_record
+    from tests.evaluations.self_evaluation_setup import upload
+
+    _cycle, listed, _unverified, _draw = stage
+    visit = verification_visit_record(
+        participant=listed, visited_on=timezone.localdate(), visitors="李明、王芳",
+        findings="现场核查情况与申报一致。", uploads=[upload("现场照片.pdf")],
+        actor=users["city_admin"])
+    url = reverse("evaluations:site_visit_file", args=[visit.files.get().pk])
+    from django.test import Client
+
+    client = Client() if role == "anonymous" else client_for(users[role])
+    status = client.get(url).status_code
+    allowed = role in (*READ, "district_reviewer")
+    assert (status == 200) == allowed, status
