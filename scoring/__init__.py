@@ -38,7 +38,7 @@ R6   panel review                     Art 11    panel: panel_score, round_half_u
                                                 reverification: reverification_size,
                                                 reverification_list
 R7   re-verification, spot check      Art 12    reverification: settle_group_a, spot_check_draw,
-                                                settle_group_b
+                                                settle_group_b, alternates_joining
 R8   fraud                            Art 9     the ``fraud`` argument of settle_group_a,
                                                 settle_group_b and settle_group_c;
                                                 cycle: Participant.fraud
@@ -150,6 +150,7 @@ from .results import Checks, deregistrations, publication_checks
 from .reverification import (
     GroupAOutcome,
     GroupBOutcome,
+    alternates_joining,
     reverification_list,
     reverification_size,
     settle_group_a,
@@ -170,6 +171,7 @@ __all__ = [
     "floor_share", "in_cohort", "out_of_cohort_reason", "panel_order", "panel_score",
     "publication_checks", "reverification_list", "reverification_size", "round_half_up",
     "run_cycle", "settle_group_a", "settle_group_b", "settle_group_c", "spot_check_draw",
+    "alternates_joining",
     # R6a: the pool, the panels and the draw; R6: the console's statistics.
     "CLUSTERS", "ClusterCategory", "ConflictReason", "CoverageProblem", "DrawRecord",
     "Eligibility", "Expert", "Ineligible", "NotEnoughExperts", "PanelInstitution",

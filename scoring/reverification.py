@@ -82,22 +82,13 @@ def settle_group_a(
         # Fraud is checked first: a fraud finding voids whatever verdict was recorded (R8).
         return institution_id not in fraud and verdict(institution_id) == Verdict.CONFIRMED
 
-    confirmed = [i for i in listed if takes_place(i)]
-    vacancies = len(listed) - len(confirmed)
-    joined: list[str] = []
-    last_filled_final_vacancy = False
-    for institution_id in order.ids[len(listed):]:
-        if vacancies == 0 or len(joined) == alternates_allowed:
-            break
-        joined.append(institution_id)
-        if takes_place(institution_id):
-            confirmed.append(institution_id)
-            vacancies -= 1
-            last_filled_final_vacancy = vacancies == 0
+    joined = _join(order, listed, takes_place, alternates_allowed)
+    confirmed = [i for i in listed + joined if takes_place(i)]
     if joined:
         end = len(listed) + len(joined)
         order.check_line(end, TieLine.ALTERNATES)
-        if last_filled_final_vacancy:
+        if takes_place(joined[-1]) and len(confirmed) == len(listed):
+            # The last alternate filled the last vacancy.
             _check_alternates_run(order, len(listed), end, takes_place)
 
     among_confirmed = order.subsequence(set(confirmed))
@@ -131,6 +122,42 @@ def settle_group_a(
         good=good,
         finals=finals,
     )
+
+
+def alternates_joining(
+    order: PanelOrder,
+    listed: tuple[str, ...],
+    *,
+    verdicts: Mapping[str, Verdict],
+    fraud: Collection[str] = frozenset(),
+    alternates_allowed: int = 0,
+) -> tuple[str, ...]:
+    """The members of A beyond ``listed`` that join it (R7, R8), in the order they join, as
+    ``settle_group_a`` walks them but without its checks of the alternates line: who would
+    join should the verdicts be these. A member missing from ``verdicts`` counts as
+    ``confirmed`` (it keeps its place), so this answers while verdicts are still to come,
+    when a tie across the line may yet vanish."""
+
+    def takes_place(institution_id: str) -> bool:
+        return (institution_id not in fraud
+                and verdicts.get(institution_id, Verdict.CONFIRMED) == Verdict.CONFIRMED)
+
+    return _join(order, listed, takes_place, alternates_allowed)
+
+
+def _join(order: PanelOrder, listed: tuple[str, ...], takes_place: Callable[[str], bool],
+          alternates_allowed: int) -> tuple[str, ...]:
+    """The members of A beyond the list that join one by one in panel order while a vacancy
+    remains and fewer than ``alternates_allowed`` have joined (R7)."""
+    vacancies = sum(not takes_place(i) for i in listed)
+    joined: list[str] = []
+    for institution_id in order.ids[len(listed):]:
+        if vacancies == 0 or len(joined) == alternates_allowed:
+            break
+        joined.append(institution_id)
+        if takes_place(institution_id):
+            vacancies -= 1
+    return tuple(joined)
 
 
 def _check_alternates_run(

@@ -72,19 +72,19 @@ class Settlement:
 
     A verdict not yet recorded counts as ``confirmed`` for now: the member keeps its place
     until its verdict says otherwise, so the next alternate joins only when a place is really
-    empty. ``pending`` are those still waiting for their verdict. ``tie``: a still-equal pair
-    across a deciding line (R6) that the rules refuse to settle; with a tie on the alternates
-    line nobody is known to join, with one on the line of 优秀 the list and the alternates are
-    known but not the tiers (``outcome`` then has no 优秀)."""
+    empty. ``pending`` are those still waiting for their verdict. ``joined``: the alternates
+    that join. ``tie``: a still-equal pair across a deciding line (R6) that the rules refuse
+    to settle; with a tie on the alternates line nobody is known to join, with one on the
+    line of 优秀 the list and the alternates are known but not the tiers (``outcome`` then has
+    no 优秀). A tie on the alternates line while a verdict it depends on is still to come is
+    not one yet: that verdict may make it vanish, so the alternates join as they would without
+    it, the tiers stay unknown (``outcome`` None) and ``tie`` is None."""
 
     outcome: scoring.GroupAOutcome | None
     pending: tuple[str, ...]
     tie: scoring.BlockingTie | None
     listed: tuple[str, ...]
-
-    @property
-    def joined(self) -> tuple[str, ...]:
-        return self.outcome.alternates if self.outcome else ()
+    joined: tuple[str, ...] = ()
 
     @property
     def on_list(self) -> tuple[str, ...]:
@@ -123,11 +123,21 @@ def settle_a(order: scoring.PanelOrder, *, quotas: scoring.CityQuotas,
             # list's length E+G does): settled without that line, the tiers stay unknown.
             outcome = scoring.settle_group_a(order, excellent_places=0,
                                              good_places=quotas.E + quotas.G, **arguments)
+        elif exc.line == scoring.TieLine.ALTERNATES:
+            joined = scoring.alternates_joining(order, listed, **arguments)
+            if any(key not in fraud and key not in verdicts for key in listed + joined):
+                return _settlement(None, None, listed, joined, verdicts, fraud)
     if outcome is not None:
         listed = outcome.listed
-    on_list = listed + (outcome.alternates if outcome else ())
-    pending = tuple(key for key in on_list if key not in fraud and key not in verdicts)
-    return Settlement(outcome=outcome, pending=pending, tie=tie, listed=listed)
+    return _settlement(outcome, tie, listed, outcome.alternates if outcome else (), verdicts,
+                       fraud)
+
+
+def _settlement(outcome: scoring.GroupAOutcome | None, tie: scoring.BlockingTie | None,
+                listed: tuple[str, ...], joined: tuple[str, ...], verdicts: Mapping[str, str],
+                fraud: Collection[str]) -> Settlement:
+    pending = tuple(key for key in listed + joined if key not in fraud and key not in verdicts)
+    return Settlement(outcome=outcome, pending=pending, tie=tie, listed=listed, joined=joined)
 
 
 @dataclass

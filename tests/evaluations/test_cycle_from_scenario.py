@@ -262,11 +262,6 @@ def _alternates_tie_only_while_pending() -> dict:
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason=(
-    "services bug: the re-verification board counts a verdict not yet recorded as confirmed, "
-    "so a3, still waiting for its own, seems to fill the place and a3 = a4 straddles the "
-    "alternates line; with that tie nobody joins, a3's verdict can never be recorded, and the "
-    "stage stays blocked (selectors.reverification.settle_a)"))
 def test_an_alternates_tie_that_only_pending_verdicts_make(tmp_path, default_policy,
                                                           reference_data):
     path = _write(tmp_path, _alternates_tie_only_while_pending())
