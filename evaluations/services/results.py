@@ -180,17 +180,16 @@ def _recorded(cycle: Cycle) -> Recorded:
 
 def _named_participants(cycle: Cycle, pks: Iterable[int]) -> dict[int, Participant]:
     """The participants a new tier's audit entry names (``ParticipantTier.__str__`` reads
-    the submission's cycle and institution, the trail the institution's name), with what
+    the participant's cycle and institution, the trail the institution's name), with what
     they read cached: one query."""
     rows = Participant.objects.filter(cycle=cycle, pk__in=list(pks)) \
-        .select_related("institution", "submission") \
-        .only("pk", "cycle_id", "institution_id", "submission_id", "institution__name",
-              "submission__cycle_id", "submission__institution_id")
+        .select_related("institution").only("pk", "cycle_id", "institution_id",
+                                            "institution__name")
     named = {}
     for row in rows:
-        # Set in the cache directly: the descriptors' checks cost more than the rest of a
+        # Set in the cache directly: the descriptor's checks cost more than the rest of a
         # row at 20,000 rows.
-        row.submission._state.fields_cache.update(cycle=cycle, institution=row.institution)
+        row._state.fields_cache["cycle"] = cycle
         named[row.pk] = row
     return named
 

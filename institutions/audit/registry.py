@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.utils import translation
+from django.utils.encoding import smart_str
 
 from ..models import AuditScope
 
@@ -128,24 +130,35 @@ def entry_names(instance: models.Model, changes: Mapping[str, Iterable] | None) 
     """The names an entry about ``instance`` with ``changes`` keeps: ``{"names": {model:
     {pk: name}}}`` for every row a changed foreign key pointed to before or points to now, in
     the site's language (a record, not a page), and the model's own ``details``."""
-    names: dict[str, dict[str, str]] = {}
     with translation.override(settings.LANGUAGE_CODE):
-        for field_name, values in (changes or {}).items():
-            try:
-                fk = instance._meta.get_field(field_name)
-            except FieldDoesNotExist:
+        return _entry_names(instance, changes, {})
+
+
+def _entry_names(instance: models.Model, changes: Mapping[str, Iterable] | None,
+                 known: dict[tuple[type[models.Model], str], str | None]) -> dict:
+    """``entry_names`` in the site's language already; ``known``: the names found so far by
+    model and key, kept across the entries of one write (one row keeps one name there)."""
+    names: dict[str, dict[str, str]] = {}
+    for field_name, values in (changes or {}).items():
+        try:
+            fk = instance._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            continue
+        if not (fk.concrete and (fk.many_to_one or fk.one_to_one)):
+            continue
+        for raw in values:
+            if raw in (None, "", "None"):
                 continue
-            if not (fk.concrete and (fk.many_to_one or fk.one_to_one)):
-                continue
-            for raw in values:
-                if raw in (None, "", "None"):
-                    continue
-                name = _name_of(instance, fk, raw)
-                if name is not None:
-                    names.setdefault(names_key(fk.related_model), {})[str(raw)] = name
-        info = _AUDITED.get(type(instance))
-        extra = info.details(instance, dict(changes or {})) \
-            if info is not None and info.details is not None else {}
+            key = (fk.related_model, str(raw))
+            if key in known:
+                name = known[key]
+            else:
+                name = known[key] = _name_of(instance, fk, raw)
+            if name is not None:
+                names.setdefault(names_key(fk.related_model), {})[str(raw)] = name
+    info = _AUDITED.get(type(instance))
+    extra = info.details(instance, dict(changes or {})) \
+        if info is not None and info.details is not None else {}
     out = {"names": names} if names else {}
     for key, value in extra.items():
         if key == "names":
@@ -180,14 +193,15 @@ def scope_save(*, entry: LogEntry, scope: Scope, names: dict | None = None) -> A
 def scopes_bulk_create(pairs: Iterable[tuple[LogEntry, models.Model]]) -> list[AuditScope]:
     """The scopes of entries written with ``bulk_create`` (which sends no signal), each with the
     row it is about; for writers that make their entries themselves (the registry import)."""
-    rows = []
-    for entry, instance in pairs:
-        scope = scope_of(instance)
-        names = entry_names(instance, entry.changes_dict)
-        if scope or names:
-            rows.append(AuditScope(entry=entry, cycle_id=scope.cycle,
-                                   district_id=scope.district,
-                                   institution_id=scope.institution, names=names))
+    rows, known = [], {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for entry, instance in pairs:
+            scope = scope_of(instance)
+            names = _entry_names(instance, entry.changes_dict, known)
+            if scope or names:
+                rows.append(AuditScope(entry=entry, cycle_id=scope.cycle,
+                                       district_id=scope.district,
+                                       institution_id=scope.institution, names=names))
     return AuditScope.objects.bulk_create(rows, batch_size=1000)
 
 
@@ -199,6 +213,46 @@ def store_scope(sender, *, instance, log_entry=None, log_created=False, changes=
                    names=entry_names(instance, changes))
 
 
+def creation_diff(row: models.Model) -> dict[str, tuple]:
+    """The changes of the "created" entry of ``row``, exactly as auditlog's
+    ``model_instance_diff(None, row)`` gives them (every recorded field whose value is not
+    "None", from "None"), but with the model's fields looked up once instead of per row:
+    ``bulk_created_record`` writes thousands at once."""
+    from auditlog.diff import get_field_value, model_instance_diff
+
+    plan = _creation_plan(type(row))
+    if plan is None:
+        return model_instance_diff(None, row) or {}
+    fields, use_json = plan
+    old = None if use_json else "None"
+    diff = {}
+    for model_field in fields:
+        value = get_field_value(row, model_field, use_json)
+        if value != old:
+            if not use_json:
+                value = smart_str(value)
+            elif not isinstance(value, (type(None), bool, int, float, str, list, tuple, dict,
+                                        set)):
+                value = smart_str(value)
+            diff[model_field.name] = (old, value)
+    return diff
+
+
+@functools.cache
+def _creation_plan(model: type[models.Model]) -> tuple[tuple[models.Field, ...], bool] | None:
+    """The fields auditlog diffs on ``model`` and whether it stores JSON changes, or None
+    where auditlog's own diff must run (fields masked, no field list registered)."""
+    from auditlog.diff import track_field
+
+    options = auditlog.get_model_fields(model)
+    if options["mask_fields"] or not options["include_fields"]:
+        return None
+    include, exclude = set(options["include_fields"]), set(options["exclude_fields"])
+    fields = tuple(f for f in model._meta.get_fields() if track_field(f)
+                   and f.name in include and f.name not in exclude)
+    return fields, bool(getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False))
+
+
 def bulk_created_record(instances: Sequence[models.Model]) -> list[LogEntry]:
     """The "created" entries of rows a service inserted with ``bulk_create`` (which sends no
     signal: opening a stage creates a row per institution), as auditlog's ``post_save`` would
@@ -206,7 +260,6 @@ def bulk_created_record(instances: Sequence[models.Model]) -> list[LogEntry]:
     scopes."""
     from auditlog.cid import get_cid
     from auditlog.context import auditlog_value
-    from auditlog.diff import model_instance_diff
     from django.contrib.contenttypes.models import ContentType
 
     if not instances:
@@ -224,8 +277,7 @@ def bulk_created_record(instances: Sequence[models.Model]) -> list[LogEntry]:
     entries = [LogEntry(
         content_type=content_type, object_pk=str(row.pk), object_id=row.pk,
         object_repr=str(row)[:2000], action=LogEntry.Action.CREATE,
-        changes={name: list(values) for name, values in
-                 (model_instance_diff(None, row) or {}).items()},
+        changes={name: list(values) for name, values in creation_diff(row).items()},
         actor=actor if getattr(actor, "pk", None) else None,
         actor_email=getattr(actor, "email", None) if getattr(actor, "pk", None) else None,
         remote_addr=context.get("remote_addr"), remote_port=context.get("remote_port"),

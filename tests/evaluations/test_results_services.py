@@ -10,6 +10,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -36,6 +37,7 @@ from evaluations.services.results import (
     results_justify,
     results_recompute_compare,
 )
+from institutions.audit.registry import audited_models, creation_diff
 from institutions.exceptions import DomainError
 from institutions.models import AuditScope
 from tests.evaluations.results_setup import build_reverification_cycle, district, entry
@@ -373,6 +375,26 @@ def test_compute_is_audited_under_the_actor_with_the_cycle_as_scope(small, city_
         == {small.cycle.pk}
     entry_ = created.get(content_type=types[CycleResults])
     assert "inputs" not in entry_.changes_dict and entry_.object_pk == str(results.pk)
+
+
+def test_the_tiers_entries_hold_what_auditlog_itself_would_write(small, city_admin):
+    # bulk_created_record writes the tiers' entries with creation_diff, auditlog's own diff
+    # with the fields looked up once: the same changes, on every audited model's rows.
+    results_compute(cycle=small.cycle, actor=city_admin)
+    checked = Counter()
+    for info in audited_models():
+        for row in info.model._default_manager.all()[:5]:
+            assert creation_diff(row) == (model_instance_diff(None, row) or {}), row
+            checked[info.model] += 1
+    assert checked[ParticipantTier] == 5 and len(checked) >= 10
+    entry_ = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(ParticipantTier)).first()
+    tier = ParticipantTier.objects.get(pk=entry_.object_pk)
+    assert entry_.changes_dict == {
+        "results": ["None", str(tier.results_id)],
+        "participant": ["None", str(tier.participant_id)], "tier": ["None", tier.tier]}
+    assert entry_.object_repr == f"{small.cycle} · {tier.participant.institution}：" \
+        f"{tier.get_tier_display()}"
 
 
 def test_compute_takes_as_many_queries_at_two_sizes(city_admin):
