@@ -45,7 +45,9 @@ R8   fraud                            Art 9     the ``fraud`` argument of settle
 R9   final results, checks            Art 7, 13 results: Checks, publication_checks;
                                                 explain: explain_cycle, run_and_explain, Step,
                                                 Reason, REASON_TIERS, ExplanationMismatch
-R10  public notice                    Art 13    not yet (stage 5, public notice)
+R10  public notice                    Art 13    notice: NoticePeriod, notice_period,
+                                                CalendarNotCovered (the objections and
+                                                finalising: not yet, stage 5)
 R11  rewards                          Art 14    not yet (stage 5); the cap is
                                                 PolicyParams.reward_cap_yuan
 R12  de-registration                  Art 15    results: deregistrations
@@ -97,6 +99,7 @@ from .enums import (
 )
 from .errors import (
     BlockingTie,
+    CalendarNotCovered,
     FailCountError,
     MissingPanelScore,
     MissingVerdict,
@@ -114,6 +117,7 @@ from .explain import (
     explain_cycle,
     run_and_explain,
 )
+from .notice import NoticePeriod, notice_period
 from .panel import (
     GroupCOutcome,
     PanelOrder,
@@ -182,4 +186,6 @@ __all__ = [
     "split_group", "supplementary_draw",
     # R9: every tier explained.
     "REASON_TIERS", "ExplanationMismatch", "Reason", "Step", "explain_cycle", "run_and_explain",
+    # R10: the notice period.
+    "CalendarNotCovered", "NoticePeriod", "notice_period",
 ]

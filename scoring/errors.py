@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from decimal import Decimal
 
 from .enums import Group, TieLine
@@ -137,4 +138,25 @@ class NotEnoughExperts(ScoringError, ValueError):
         super().__init__(
             f"{panel}the draw needs {needed} experts but only {eligible} are eligible: "
             f"{self.missing} missing (R6a)"
+        )
+
+
+class CalendarNotCovered(ScoringError):
+    """A notice period (R10) needs a day whose working-day status the installed
+    ``chinese-calendar`` does not know: R10 refuses rather than guess from plain weekdays.
+
+    ``year`` is the State Council arrangement that is missing, ``day`` the first day that needed
+    it and ``covered`` the (first, last) years the installed calendar holds. ``year`` can be the
+    year after ``day``'s: the days from 29 December on are settled by the next year's New Year
+    arrangement (see ``scoring.notice``). Not a ``ValueError``: the input is fine, the data is
+    missing, and upgrading the package is the cure."""
+
+    def __init__(self, year: int, day: date, covered: tuple[int, int]) -> None:
+        self.year = year
+        self.day = day
+        self.covered = covered
+        super().__init__(
+            f"whether {day.isoformat()} is a working day depends on the State Council's {year} "
+            f"holiday arrangement, which the installed chinese-calendar does not have "
+            f"(it covers {covered[0]}–{covered[1]}); upgrade it (R10)"
         )
