@@ -10,7 +10,7 @@ re-verification list with its verdicts (some not confirmed, some poor), two alte
 allowed and called in, the spot check drawn with its verdicts, 1 % confirmed frauds with
 their credit records. Measured, medians of ``--runs`` runs:
 
-1. the first computation (the tiers created, with their audit entries): the stored results
+1. the first computation (the tiers created, and the results' audit entry): the stored results
    are removed between runs with raw deletes, which the service never does;
 2. a computation again over stored results (the tiers compared and updated in place);
 3. ``results_recompute_compare`` (the stored inputs computed again and compared).

@@ -243,7 +243,7 @@ register(VerdictChange, scope=lambda c: Scope(cycle=c.verification.participant.c
          audience=Audience.CITY, labels={"changed_by": _("changed by")},
          name_related=["verification__participant__institution"])
 register(CycleResults, scope=lambda r: Scope(cycle=r.cycle_id), audience=Audience.CITY,
-         exclude=["inputs", "params", "quotas", "checks", "seeds", "digest"],
+         exclude=["inputs", "params", "quotas", "checks", "seeds"],
          labels={"computed_by": _("computed by"), "justified_by": _("justified by")},
          name_related=["cycle"])
 register(ParticipantTier, scope=lambda t: Scope(cycle=t.results.cycle_id),

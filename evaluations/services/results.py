@@ -27,7 +27,6 @@ from django.utils.translation import ngettext
 
 import scoring
 from institutions.audit import acting_as
-from institutions.audit.registry import bulk_created_record
 from institutions.exceptions import DomainError
 from institutions.models import User
 
@@ -176,22 +175,6 @@ def _recorded(cycle: Cycle) -> Recorded:
         verifications=verifications, draw=draw,
         alternates_allowed=settings.alternates_allowed if settings else 0,
         inputs=inputs, problems=problems)
-
-
-def _named_participants(cycle: Cycle, pks: Iterable[int]) -> dict[int, Participant]:
-    """The participants a new tier's audit entry names (``ParticipantTier.__str__`` reads
-    the participant's cycle and institution, the trail the institution's name), with what
-    they read cached: one query."""
-    rows = Participant.objects.filter(cycle=cycle, pk__in=list(pks)) \
-        .select_related("institution").only("pk", "cycle_id", "institution_id",
-                                            "institution__name")
-    named = {}
-    for row in rows:
-        # Set in the cache directly: the descriptor's checks cost more than the rest of a
-        # row at 20,000 rows.
-        row._state.fields_cache["cycle"] = cycle
-        named[row.pk] = row
-    return named
 
 
 def _names(names: Iterable[str]) -> str:
@@ -373,8 +356,9 @@ def results_compute(*, cycle: Cycle, actor: User) -> CycleResults:
     Side effects: the ``CycleResults`` of the cycle (the rule version, the parameters, the
     seed, the inputs as JSON, the quotas, R9's checks and a SHA-256 digest) and one
     ``ParticipantTier`` per participant, created, or replacing an earlier computation in
-    place (a tier that changes is an audit entry of its own; a justification stays only if
-    the same checks fail). Audited under ``actor``.
+    place (a justification stays only if the same checks fail). Audited under ``actor``:
+    the results' entry (with the digest that pins every tier) and an entry for each tier an
+    earlier computation had otherwise.
     """
     with transaction.atomic(), acting_as(actor):
         # FOR UPDATE: two administrators computing at once store one computation after the
@@ -440,19 +424,14 @@ def _store(cycle: Cycle, recorded: Recorded, computed: Computed, *,
 
     existing = {t.participant_id: t for t in ParticipantTier.objects.filter(results=results)
                 .only("pk", "participant_id", "tier", "explanation", "results_id")}
-    named = _named_participants(cycle, set(finals) - set(existing)) \
-        if len(existing) < len(finals) else {}
     new, explained_again = [], []
     for code, steps in computed.explanations.items():
         pk = pk_of[code]
         tier, explanation = finals[pk], list(steps)
         row = existing.pop(pk, None)
         if row is None:
-            row = ParticipantTier(results_id=results.pk, participant_id=pk, tier=tier,
-                                  explanation=explanation)
-            # What the audit entry names (the cycle, the institution), cached directly.
-            row._state.fields_cache.update(results=results, participant=named[pk])
-            new.append(row)
+            new.append(ParticipantTier(results_id=results.pk, participant_id=pk, tier=tier,
+                                       explanation=explanation))
         elif row.tier != tier:
             # A tier that changes is an entry of the trail of its own (before → after).
             row.results = results
@@ -465,7 +444,13 @@ def _store(cycle: Cycle, recorded: Recorded, computed: Computed, *,
         row.results = results
         row.delete()
     if new:
-        bulk_created_record(ParticipantTier.objects.bulk_create(new, batch_size=BATCH))
+        # The tiers a computation creates are recorded by the results' own entry: who
+        # computed them, when, under which rule version, and the digest that pins every one
+        # of them (``results_digest``). One entry per tier would add nothing to it (the
+        # inputs and the explanation of each are stored) and cost most of the computation of
+        # a 20,000-participant cycle. A tier changed later, by a computation again or an
+        # upheld objection, is an entry of its own (before → after).
+        ParticipantTier.objects.bulk_create(new, batch_size=BATCH)
     if explained_again:
         ParticipantTier.objects.bulk_update(explained_again, ["explanation"], batch_size=BATCH)
     return results
