@@ -15,6 +15,8 @@ from institutions.rules import (
     is_panel_organiser,
 )
 
+from .enums import CycleStatus
+
 
 @rules.predicate
 def is_own_submission(user, submission) -> bool:
@@ -86,6 +88,35 @@ def is_own_participation(user, obj) -> bool:
     return participant.institution_id == user.institution_id
 
 
+def _cycle_status(obj) -> str | None:
+    """The status of the cycle of ``obj`` (a cycle, a participant, or anything with a
+    ``participant``)."""
+    if obj is None:
+        return None
+    obj = getattr(obj, "participant", obj)
+    return getattr(getattr(obj, "cycle", obj), "status", None)
+
+
+@rules.predicate
+def in_preliminary_review(user, obj) -> bool:
+    return _cycle_status(obj) == CycleStatus.PRELIMINARY_REVIEW
+
+
+@rules.predicate
+def in_city_review(user, obj) -> bool:
+    """The cycle is in a stage the city runs on the institutions themselves: the panel review
+    (stage 3) or the on-site re-verification (stage 4)."""
+    return _cycle_status(obj) in (CycleStatus.PANEL_REVIEW, CycleStatus.REVERIFICATION)
+
+
+# Who reports 虚报 or 虚构 (R8, Art 9: "at any stage"): in the preliminary review the district
+# on its own institutions; in the panel review and the re-verification the city
+# administrator, on any participant of the cycle (asked with the participant or the cycle).
+# Whether the stage still takes a report (not closed) is the service's check
+# (``services.findings.fraud_report_problem``).
+can_report_fraud = ((is_district_reviewer & in_own_district & in_preliminary_review)
+                    | (is_city_admin & in_city_review))
+
 # The district pages of the stage: the city everywhere, a district its own.
 rules.add_perm("evaluations.view_preliminary", is_city_staff | is_district_reviewer)
 rules.add_perm("evaluations.view_district_review",
@@ -101,6 +132,7 @@ rules.add_perm("evaluations.view_rectification",
 rules.add_perm("evaluations.list_own_rectifications", is_institution_user)
 rules.add_perm("evaluations.answer_rectification", is_institution_user & is_own_participation)
 # Fraud (R8): the district reports, the city decides; credit records are the city's.
+rules.add_perm("evaluations.report_fraud", can_report_fraud)
 rules.add_perm("evaluations.view_fraud_report",
                is_city_staff | (is_district_reviewer & in_own_district))
 rules.add_perm("evaluations.decide_fraud", is_city_admin)

@@ -7,7 +7,8 @@ two status fields; their moves are the tables below.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from institutions.audit import acting_as
 from institutions.enums import INSTITUTION_ROLES, Role
@@ -33,6 +35,7 @@ from ..enums import (
 )
 from ..models import (
     CreditRecord,
+    Cycle,
     FraudEvidenceFile,
     FraudReport,
     Participant,
@@ -43,6 +46,7 @@ from ..models import (
     SiteVisitFile,
 )
 from ..models.files import Attachment
+from ..selectors.reverification import stage_open as reverification_stage_open
 from .form_tokens import made_with_token
 from .preliminary import require_editable
 from .uploads import check_upload, store_file
@@ -70,10 +74,10 @@ def _required(value: str, message: str) -> str:
     return value
 
 
-def _attach(model: type[Attachment], uploads: Iterable[UploadedFile], actor: User,
-            **parent) -> list[Attachment]:
-    """Store the uploaded files of one record, each checked by content and size (all are
-    checked before any is stored)."""
+def attach_files(model: type[Attachment], uploads: Iterable[UploadedFile], actor: User,
+                 **parent) -> list[Attachment]:
+    """Store the uploaded files of one record (a visit, an answer, a fraud report; of any
+    stage), each checked by content and size (all are checked before any is stored)."""
     checked = [(upload, check_upload(upload, accepted=ATTACHMENT_TYPES,
                                      max_bytes=settings.EVIDENCE_MAX_FILE_BYTES))
                for upload in uploads]
@@ -116,7 +120,7 @@ def site_visit_record(*, participant: Participant, visited_on: dt.date, visitors
                           findings=findings, recorded_by=actor, form_token=form_token)
         visit.full_clean()
         visit.save()
-        _attach(SiteVisitFile, uploads, actor, visit=visit)
+        attach_files(SiteVisitFile, uploads, actor, visit=visit)
     return visit
 
 
@@ -193,7 +197,7 @@ def rectification_answer(*, rectification: Rectification, text: str,
                                      form_token=form_token)
         answer.full_clean()
         answer.save()
-        _attach(RectificationFile, uploads, actor, answer=answer)
+        attach_files(RectificationFile, uploads, actor, answer=answer)
         rectification_set_status(rectification=locked,
                                  to_status=RectificationStatus.ANSWERED)
         subject = _("%(name)s answered a rectification notice") % {
@@ -256,22 +260,77 @@ def fraud_report_set_status(*, report: FraudReport, to_status: str) -> None:
                refusal=_("This fraud report has already been decided."))
 
 
+class FraudStage(NamedTuple):
+    """A stage in which fraud can be reported (R8): whether it takes a report now, and the
+    refusal when it does not."""
+
+    is_open: Callable[[Cycle], bool]
+    refusal: str
+
+
+def _panel_review_open(cycle: Cycle) -> bool:
+    # As the panel review's own writes: its results are fixed once it closes (R6).
+    stage = cycle.stage_of(CycleStatus.PANEL_REVIEW)
+    return cycle.status == CycleStatus.PANEL_REVIEW and not (stage and stage.is_closed)
+
+
+# R8 (Art 9): fraud found at any stage makes the institution 不合格. A report is filed in the
+# preliminary review while the cycle is in it (the district may report after its summary was
+# accepted), in the panel review and the re-verification until the stage closes.
+FRAUD_REPORT_STAGES: dict[str, FraudStage] = {
+    CycleStatus.PRELIMINARY_REVIEW: FraudStage(
+        lambda cycle: cycle.status == CycleStatus.PRELIMINARY_REVIEW,
+        gettext_lazy("The preliminary review is not open.")),
+    CycleStatus.PANEL_REVIEW: FraudStage(
+        _panel_review_open, gettext_lazy("The panel review is not open.")),
+    CycleStatus.REVERIFICATION: FraudStage(
+        reverification_stage_open, gettext_lazy("The re-verification is not open.")),
+}
+
+
+def fraud_report_problem(cycle: Cycle, stage: str | None = None) -> str:
+    """Why no fraud report can be filed on a participant of ``cycle`` now ("" when one can):
+    the cycle is in none of ``FRAUD_REPORT_STAGES`` or its stage is closed. ``stage``: the
+    stage the report is filed from (its page), which must be the cycle's still."""
+    if stage is not None and cycle.status != stage:
+        return str(FRAUD_REPORT_STAGES[stage].refusal)
+    found = FRAUD_REPORT_STAGES.get(cycle.status)
+    if found is None:
+        return _("Fraud is reported during the preliminary review, the panel review or the "
+                 "on-site re-verification.")
+    return "" if found.is_open(cycle) else str(found.refusal)
+
+
 def fraud_report_file(*, participant: Participant, kind: str, description: str,
                       uploads: Iterable[UploadedFile] = (), actor: User,
-                      form_token: str | None = None) -> FraudReport:
-    """The district reports 虚报 or 虚构 (R8) with its evidence; the city decides. A second
-    post of the same form (``form_token``) returns the first report and notifies no one."""
+                      form_token: str | None = None, stage: str | None = None
+                      ) -> FraudReport:
+    """Report 虚报 or 虚构 (R8) with its evidence, in the preliminary review, the panel review
+    or the re-verification while that stage is open (``fraud_report_problem``); the city
+    decides (``fraud_report_decide``): confirmed, the institution is 不合格 wherever it
+    stands, its place on any list is empty (alternates apply) and a credit record is made.
+    Who may report in which stage is ``rules.can_report_fraud``'s (the views check it).
+    ``stage``: the stage of the page the report comes from; a page posted after the cycle
+    moved on is refused instead of filing the report in the next stage.
+
+    The cycle is locked first (FOR UPDATE, as the stages' other writes and their close do):
+    the report cannot slip in while the stage closes. The city administrators other than
+    the one reporting are notified. A second post of the same form (``form_token``) returns
+    the first report and notifies no one."""
     if kind not in FraudKind.values:
         raise DomainError(_("Choose overstated or fabricated."))
     description = _required(description, _("Describe what was found."))
     with transaction.atomic(), acting_as(actor):
+        cycle = Cycle.objects.select_for_update(of=("self",)).get(pk=participant.cycle_id)
         locked = Participant.objects.select_for_update(of=("self",)).select_related(
-            "cycle", "district_review").get(pk=participant.pk)
+            "institution").get(pk=participant.pk)
+        locked.cycle = cycle
         earlier = made_with_token(FraudReport, form_token, participant_id=locked.pk)
         if earlier is not None:
             return earlier
-        if locked.cycle.status != CycleStatus.PRELIMINARY_REVIEW:
-            raise DomainError(_("The preliminary review is not open."))
+        problem = fraud_report_problem(cycle, stage)
+        if problem:
+            raise DomainError(problem)
         if locked.fraud_confirmed_at is not None:
             raise DomainError(_("A fraud finding against this institution is already "
                                 "confirmed."))
@@ -279,11 +338,11 @@ def fraud_report_file(*, participant: Participant, kind: str, description: str,
                              reported_by=actor, form_token=form_token)
         report.full_clean()
         report.save()
-        _attach(FraudEvidenceFile, uploads, actor, report=report)
+        attach_files(FraudEvidenceFile, uploads, actor, report=report)
         subject = _("Fraud report on %(name)s awaits your decision") % {
             "name": locked.institution.name}
         url = reverse("evaluations:fraud_detail", args=[report.pk])
-        admins = User.objects.filter(role=Role.CITY_ADMIN, is_active=True)
+        admins = User.objects.filter(role=Role.CITY_ADMIN, is_active=True).exclude(pk=actor.pk)
         notify(users=admins, subject=subject, body=description, url=url)
     return report
 

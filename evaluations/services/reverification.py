@@ -1,7 +1,8 @@
 """Every write of stage 4, the re-verification (Art 12, R7, R8): opening it with the list the
 panel review fixed, the alternates the city allows, each institution's planned visit, its
-visits and its verdict (changed only with a reason), fraud found on site, and the spot check
-of group B, drawn once.
+visits and its verdict (changed only with a reason), and the spot check of group B, drawn
+once. Fraud found on site is reported as in every stage (``findings.fraud_report_file``); a
+confirmed finding empties the place, and the alternates follow at the stage's next write.
 
 The rules are ``scoring``'s: who joins when a place empties is ``settle_group_a``'s answer
 (``selectors.reverification.settle_a``), the sample is ``spot_check_draw``'s, S is
@@ -23,16 +24,14 @@ from django.utils.translation import ngettext
 import scoring
 from institutions.audit import acting_as
 from institutions.audit.registry import bulk_created_record
-from institutions.enums import INSTITUTION_ROLES, Role
+from institutions.enums import INSTITUTION_ROLES
 from institutions.exceptions import DomainError
 from institutions.models import User
 from institutions.notifications import notify
 
-from ..enums import CycleStatus, FraudKind, PreliminaryGroup, SiteVerdict, VerificationKind
+from ..enums import CycleStatus, PreliminaryGroup, SiteVerdict, VerificationKind
 from ..models import (
     Cycle,
-    FraudEvidenceFile,
-    FraudReport,
     PanelResult,
     PanelResultKind,
     Participant,
@@ -49,7 +48,7 @@ from ..selectors.reverification import (
     reverification_board,
     stage_open,
 )
-from .findings import _attach
+from .findings import attach_files
 from .form_tokens import made_with_token
 
 SPOT_CHECK_VERDICTS = (SiteVerdict.CONFIRMED, SiteVerdict.POOR)
@@ -94,15 +93,21 @@ def _locked(cycle: Cycle) -> tuple[Cycle, Reverification]:
     return locked, reverification
 
 
-def _alternates_join(cycle: Cycle) -> list[Verification]:
+def _alternates_join(cycle: Cycle) -> None:
     """Give each alternate that joins the list now (``settle_group_a`` over the verdicts so
     far, R7) its own verification, in panel order; the caller holds the stage's lock. An
     alternate that no longer joins (a verdict changed back) keeps its row and its record."""
     board = reverification_board(cycle)
     missing = [board.by_key[key].participant.pk for key in board.settlement.joined
                if board.by_key[key].verification is None]
-    return bulk_created_record(Verification.objects.bulk_create([
+    bulk_created_record(Verification.objects.bulk_create([
         Verification(participant_id=pk, kind=VerificationKind.ALTERNATE) for pk in missing]))
+
+
+def _takes_place(verdict: str) -> bool:
+    """Whether a member of group A with ``verdict`` holds its place on the list (R7); a
+    verdict still to come holds it, as ``selectors.reverification.Settlement`` counts it."""
+    return (verdict or SiteVerdict.CONFIRMED) == SiteVerdict.CONFIRMED
 
 
 def _verification(cycle: Cycle, participant: Participant) -> Verification:
@@ -207,7 +212,7 @@ def verification_visit_record(*, participant: Participant, visited_on: dt.date,
                           recorded_by=actor, form_token=form_token)
         visit.full_clean()
         visit.save()
-        _attach(SiteVisitFile, uploads, actor, visit=visit)
+        attach_files(SiteVisitFile, uploads, actor, visit=visit)
     return visit
 
 
@@ -228,14 +233,23 @@ def _check_verdict(verification: Verification, verdict: str) -> None:
 def _decide(cycle: Cycle, verification: Verification, verdict: str, reason: str,
             actor: User) -> None:
     """Write ``verdict`` and its ``reason`` on the locked ``verification`` (a revision more),
-    then let the alternates the verdicts now call for join the list."""
+    then let the alternates the verdicts now call for join the list.
+
+    ``_verification`` read the board before this verdict and gave every alternate it called
+    in a verification. Who joins changes only when this verdict moves a member of group A in
+    or out of its place (a spot check's verdict is group B's; confirmed keeps the place a
+    pending verdict held; not confirmed and poor both leave it): only then is the board read
+    a second time, with the new verdict."""
+    moves = (verification.kind != VerificationKind.SPOT_CHECK
+             and _takes_place(verification.verdict) != _takes_place(verdict))
     verification.verdict, verification.reason = verdict, reason
     verification.decided_by, verification.decided_at = actor, timezone.now()
     verification.revision += 1
     verification.full_clean()
     verification.save(update_fields=["verdict", "reason", "decided_by", "decided_at",
                                      "revision"])
-    _alternates_join(cycle)
+    if moves:
+        _alternates_join(cycle)
 
 
 def verification_verdict_record(*, participant: Participant, verdict: str, reason: str,
@@ -284,46 +298,6 @@ def verification_verdict_change(*, participant: Participant, verdict: str, reaso
         change.save()
         _decide(locked, verification, verdict, reason, actor)
     return change
-
-
-# --- Fraud found on site (R8) ------------------------------------------------------------------
-
-def reverification_fraud_report_file(*, participant: Participant, kind: str, description: str,
-                                     uploads: Iterable[UploadedFile] = (), actor: User,
-                                     form_token: str | None = None) -> FraudReport:
-    """Report 虚报 or 虚构 (R8) found during the re-verification, with its evidence, as a
-    district does in the preliminary review; the city decides on it on the fraud report's
-    page (``findings.fraud_report_decide``): confirmed, the institution is 不合格 wherever
-    it stands, its place on the list is empty (alternates apply) and a credit record is made.
-    A second post of the same form (``form_token``) returns the first report."""
-    if kind not in FraudKind.values:
-        raise DomainError(_("Choose overstated or fabricated."))
-    description = (description or "").strip()
-    if not description:
-        raise DomainError(_("Describe what was found."))
-    with transaction.atomic(), acting_as(actor):
-        locked, _reverification = _locked(participant.cycle)
-        held = Participant.objects.select_for_update(of=("self",)).select_related(
-            "institution").get(pk=participant.pk)
-        earlier = made_with_token(FraudReport, form_token, participant_id=held.pk)
-        if earlier is not None:
-            return earlier
-        if held.cycle_id != locked.pk:
-            raise DomainError(_("This institution is not verified on site in this cycle."))
-        if held.fraud_confirmed_at is not None:
-            raise DomainError(_("A fraud finding against this institution is already "
-                                "confirmed."))
-        report = FraudReport(participant=held, kind=kind, description=description,
-                             reported_by=actor, form_token=form_token)
-        report.full_clean()
-        report.save()
-        _attach(FraudEvidenceFile, uploads, actor, report=report)
-        admins = User.objects.filter(role=Role.CITY_ADMIN, is_active=True).exclude(pk=actor.pk)
-        notify(users=admins,
-               subject=_("Fraud report on %(name)s awaits your decision")
-               % {"name": held.institution.name},
-               body=description, url=reverse("evaluations:fraud_detail", args=[report.pk]))
-    return report
 
 
 # --- The spot check of group B (R7) ------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from ..forms.findings import (
 )
 from ..models import (
     CreditRecord,
+    Cycle,
     FraudEvidenceFile,
     FraudReport,
     Rectification,
@@ -60,6 +61,7 @@ VIEW_PRELIMINARY = "evaluations.view_preliminary"
 VIEW_RECTIFICATION = "evaluations.view_rectification"
 LIST_OWN_RECTIFICATIONS = "evaluations.list_own_rectifications"
 ANSWER_RECTIFICATION = "evaluations.answer_rectification"
+REPORT_FRAUD = "evaluations.report_fraud"
 VIEW_FRAUD = "evaluations.view_fraud_report"
 DECIDE_FRAUD = "evaluations.decide_fraud"
 VIEW_CREDIT_RECORDS = "evaluations.view_credit_records"
@@ -95,6 +97,71 @@ def _with_tones(rows):
 
 
 # --- Mixins ----------------------------------------------------------------------------------
+
+class StageFraudReportMixin:
+    """The city administrator's page to report 虚报 or 虚构 (R8) found in a stage it runs (the
+    panel review, the re-verification) on one participant of the cycle: the form behind a
+    warning and a confirmation, the participant's earlier reports, and after filing the
+    report's page, where the city decides. Put before the stage's mixin, which gives
+    ``get_cycle`` (and may give ``get_participant``, a participant of that cycle, when the
+view does not); the view gives ``stage``, ``crumbs`` and ``back_url``.
+    Permission on the cycle (``rules.can_report_fraud``), before the participant is looked
+    up: who may not report is refused on any participant alike."""
+
+    permission_required = REPORT_FRAUD
+    template_name = "evaluations/fraud_report_stage.html"
+    stage: str = ""
+
+    def get_permission_object(self) -> Cycle:
+        return self.get_cycle()
+
+    def crumbs(self) -> list[tuple[str, str]]:
+        """The breadcrumb links (label, URL) before this page's own."""
+        raise NotImplementedError
+
+    def back_url(self) -> str:
+        raise NotImplementedError
+
+    def problem(self) -> str:
+        """Why no report can be filed here now ("" when one can)."""
+        participant = self.get_participant()
+        if participant.fraud_confirmed_at is not None:
+            return _("A fraud finding against this institution is already confirmed.")
+        return services.fraud_report_problem(self.get_cycle(), self.stage)
+
+    def render_form(self, form: FraudReportForm, status: int = 200):
+        participant = self.get_participant()
+        earlier = _with_tones(list(participant.fraud_reports.order_by("-reported_at", "-pk")))
+        return render(self.request, self.template_name, {
+            "cycle": self.get_cycle(), "participant": participant,
+            "institution": participant.institution, "form": form, "problem": self.problem(),
+            "earlier": earlier, "crumbs": self.crumbs(), "back_url": self.back_url()},
+            status=status)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(FraudReportForm())
+
+    def post(self, request, *args, **kwargs):
+        participant = self.get_participant()
+        form = FraudReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                report = services.fraud_report_file(
+                    participant=participant, kind=form.cleaned_data["kind"],
+                    description=form.cleaned_data["description"],
+                    uploads=form.cleaned_data["files"], actor=request.user,
+                    form_token=form.token, stage=self.stage)
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _(
+                    "The fraud report on %(name)s is recorded. Decide on it below: confirmed, "
+                    "the institution is unqualified and its place on the list is empty.")
+                    % {"name": participant.institution.name})
+                return redirect("evaluations:fraud_detail", pk=report.pk)
+        form.files_dropped = bool(request.FILES)
+        return self.render_form(form, status=422)
+
 
 class ParticipantActionMixin(ParticipantMixin):
     """A participant the user may see; acting on it is the district's
@@ -338,8 +405,11 @@ class RectificationFileView(RulesPermissionMixin, View):
 # --- Fraud (R8) --------------------------------------------------------------------------------
 
 class FraudReportCreateView(ParticipantActionMixin, FormView):
-    """The district reports 虚报 or 虚构 with its evidence; the city decides."""
+    """The district reports 虚报 or 虚构 on its own institution during the preliminary review,
+    with its evidence; the city decides. (In the panel review and the re-verification the
+    city reports, from those stages' pages: ``StageFraudReportMixin``.)"""
 
+    permission_required = (REVIEW, REPORT_FRAUD)
     template_name = "evaluations/fraud_report_create.html"
     form_class = FraudReportForm
 
@@ -357,7 +427,7 @@ class FraudReportCreateView(ParticipantActionMixin, FormView):
                 participant=participant, kind=form.cleaned_data["kind"],
                 description=form.cleaned_data["description"],
                 uploads=form.cleaned_data["files"], actor=self.request.user,
-                form_token=form.token)
+                form_token=form.token, stage=CycleStatus.PRELIMINARY_REVIEW)
         except DomainError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)

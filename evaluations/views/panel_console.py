@@ -2,9 +2,11 @@
 institution's statistics and each expert's calibration; the rankings of groups A and C with
 their lines, where the organiser records the order of equal panel scores and the number of
 不合格, reopens a submitted score and closes the stage; the scores in Excel; once closed, the
-result table as a PDF for the experts to sign, and its signed scan.
+result table as a PDF for the experts to sign, and its signed scan; the city administrator's
+report of fraud found during the panel review (R8).
 
-The panel organiser acts; the city administrator reads every page, with no forms."""
+The panel organiser acts; the city administrator reads every page, with no forms but the
+fraud report's."""
 from __future__ import annotations
 
 import io
@@ -24,8 +26,9 @@ from reports.excel import xlsx_response
 from ..enums import CycleStatus, ReportStatus
 from ..forms.base import FormTokenForm
 from ..forms.panel import FailCountForm, ReopenForm, ResultTableScanForm, TiebreakForm
-from ..models import ExpertScore, Indicator, PanelResultTable
+from ..models import ExpertScore, Indicator, PanelResultTable, Participant
 from ..selectors.panel_console import Cell, Console, matrix_page, panel_console
+from ..services.findings import fraud_report_problem
 from ..services.panel_close import (
     panel_fail_count_set,
     panel_review_close,
@@ -34,6 +37,7 @@ from ..services.panel_close import (
     panel_tiebreak_set,
 )
 from ..services.panel_table import panel_table_request, panel_table_scan_upload
+from .findings import REPORT_FRAUD, StageFraudReportMixin
 from .panel import PanelCycleMixin
 from .self_evaluation import file_response
 
@@ -111,12 +115,39 @@ class PanelRankingView(PanelCycleMixin, TemplateView):
                                              if console.chosen is not None
                                              else console.quotas.F}),
             problems=problems, closed=console.outcome.is_closed,
+            can_report_fraud=(self.request.user.has_perm(REPORT_FRAUD, console.cycle)
+                              and not fraud_report_problem(console.cycle,
+                                                           CycleStatus.PANEL_REVIEW)),
             results=console.outcome.results.select_related("participant__institution")
             if console.outcome.pk and console.outcome.is_closed else [],
             can_sign_off=self.request.user.has_perm(MANAGE) and console.outcome.is_closed,
             result_table=console.outcome.result_tables.select_related(
                 "requested_by", "scan_uploaded_by").first() if console.outcome.pk else None,
             scan_form=ResultTableScanForm(), **kwargs)
+
+
+class PanelFraudReportView(StageFraudReportMixin, PanelCycleMixin, View):
+    """The city reports 虚报 or 虚构 (R8) found during the panel review on a participant of
+    the cycle (linked from each institution of groups A and C on the rankings), with its
+    evidence; it decides on the report's page. Confirmed, the institution is 不合格: in group
+    C whatever its panel score, in group A its place on the re-verification list is empty."""
+
+    stage = CycleStatus.PANEL_REVIEW
+
+    def get_participant(self) -> Participant:
+        if not hasattr(self, "_participant"):
+            self._participant = get_object_or_404(
+                Participant.objects.select_related("institution"), cycle=self.get_cycle(),
+                pk=self.kwargs["pk"])
+        return self._participant
+
+    def crumbs(self) -> list[tuple[str, str]]:
+        year = self.get_cycle().year
+        return [(_("Panel review"), reverse("evaluations:panel_stage", args=[year])),
+                (_("Rankings and closing"), self.back_url())]
+
+    def back_url(self) -> str:
+        return reverse("evaluations:panel_ranking", args=[self.get_cycle().year])
 
 
 class PanelActionView(PanelCycleMixin, View):
@@ -294,6 +325,8 @@ urlpatterns = [
     path("cycles/<int:year>/panels/reopen/", PanelScoreReopenView.as_view(),
          name="panel_score_reopen"),
     path("cycles/<int:year>/panels/close/", PanelCloseView.as_view(), name="panel_close"),
+    path("cycles/<int:year>/panels/participants/<int:pk>/fraud/",
+         PanelFraudReportView.as_view(), name="panel_fraud_report"),
     path("cycles/<int:year>/panels/result-table/", ResultTableRequestView.as_view(),
          name="panel_table_request"),
     path("cycles/<int:year>/panels/result-table/<int:pk>/", ResultTableStatusView.as_view(),

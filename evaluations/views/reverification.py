@@ -23,7 +23,6 @@ from institutions.exceptions import DomainError
 from institutions.views.mixins import RulesPermissionMixin
 
 from ..enums import CycleStatus
-from ..forms.findings import FraudReportForm
 from ..forms.preliminary import SiteVisitForm
 from ..forms.reverification import (
     AlternatesForm,
@@ -42,7 +41,9 @@ from ..selectors.reverification import (
     verification_row,
 )
 from ..services import reverification as services
+from ..services.findings import fraud_report_problem
 from ..services.uploads import PREVIEWABLE
+from .findings import REPORT_FRAUD, StageFraudReportMixin
 
 VIEW = "evaluations.view_reverification"
 MANAGE = "evaluations.manage_reverification"
@@ -157,7 +158,9 @@ class VerificationMixin(ReverificationCycleMixin):
             "cycle": cycle, "row": row, "board": self._board, "verification": verification,
             "participant": row.participant, "institution": row.participant.institution,
             "can_manage": can_manage, "stage_open": stage_open(cycle),
-            "can_report_fraud": self.can_manage() and not row.fraud,
+            "can_report_fraud": (self.request.user.has_perm(REPORT_FRAUD, cycle)
+                                 and not row.fraud
+                                 and not fraud_report_problem(cycle, CycleStatus.REVERIFICATION)),
             "previewable": PREVIEWABLE,
             "fraud_reports": list(row.participant.fraud_reports.order_by("-reported_at")),
             "plan_form": forms.get("plan_form") or PlanForm(initial=initial_plan),
@@ -273,43 +276,21 @@ class VerificationVerdictChangeView(VerificationActionView):
             "after": change.get_after_display()}
 
 
-class VerificationFraudReportView(VerificationMixin, View):
+class VerificationFraudReportView(StageFraudReportMixin, VerificationMixin, View):
     """Report 虚报 or 虚构 found on site (R8), with its evidence; the city decides on the
     report's page."""
 
-    permission_required = MANAGE
-    template_name = "evaluations/reverification_fraud_report.html"
+    stage = CycleStatus.REVERIFICATION
 
-    def render_form(self, form, status=200):
-        row = self.get_row()
-        return render(self.request, self.template_name, {
-            "cycle": self.get_cycle(), "row": row, "participant": row.participant,
-            "institution": row.participant.institution, "form": form,
-            "open": self.can_manage() and not row.fraud}, status=status)
+    def crumbs(self) -> list[tuple[str, str]]:
+        cycle, participant = self.get_cycle(), self.get_participant()
+        return [(_("%(year)s on-site re-verification") % {"year": cycle.year},
+                 reverse("evaluations:reverification_stage", args=[cycle.year])),
+                (participant.institution.name, self.back_url())]
 
-    def get(self, request, *args, **kwargs):
-        return self.render_form(FraudReportForm())
-
-    def post(self, request, *args, **kwargs):
-        row = self.get_row()
-        form = FraudReportForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                report = services.reverification_fraud_report_file(
-                    participant=row.participant, kind=form.cleaned_data["kind"],
-                    description=form.cleaned_data["description"],
-                    uploads=form.cleaned_data["files"], actor=request.user,
-                    form_token=form.token)
-            except DomainError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _(
-                    "The fraud report on %(name)s is recorded. Decide on it below: confirmed, "
-                    "the institution is unqualified and its place on the list is empty.")
-                    % {"name": row.participant.institution.name})
-                return redirect("evaluations:fraud_detail", pk=report.pk)
-        form.files_dropped = bool(request.FILES)
-        return self.render_form(form, status=422)
+    def back_url(self) -> str:
+        return reverse("evaluations:verification_detail",
+                       args=[self.get_cycle().year, self.get_participant().pk])
 
 
 # --- The spot check of group B ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.test_permission_matrix import ROLES, Redirect, Row, _outcome, only
 
 READ = ("city_admin", "panel_organiser")
 RUN = ("panel_organiser",)
+REPORT = ("city_admin",)
 MISSING = 987654
 
 GET_ROWS = [
@@ -34,6 +35,10 @@ GET_ROWS = [
     Row("evaluations:panel_invite", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:conflict_record", only(RUN, 405), "panel"),  # a POST only
     Row("evaluations:panel_supplementary", only(RUN, 405), "panel"),  # a POST only
+    # Fraud found during the panel review is the city administrator's to report (R8); who
+    # may not is refused before the participant is looked up.
+    Row("evaluations:panel_fraud_report", only(REPORT, 200), "participant"),
+    Row("evaluations:panel_fraud_report", only(REPORT, 404), "missing_participant"),
     Row("evaluations:expert_home", only(["expert"], 200)),
     # Another expert's assignment is a 404, like a missing one.
     Row("evaluations:expert_score", only(["expert"], 404), "assignment"),
@@ -60,6 +65,9 @@ def _kwargs(obj, cycle):
     return {None: {}, "cycle": {"year": cycle.year}, "missing_cycle": {"year": 1999},
             "panel": {"pk": panel.pk}, "missing": {"pk": MISSING},
             "seat": {"pk": panel.seats.first().pk},
+            "participant": {"year": cycle.year,
+                            "pk": cycle.participants.filter(group="A").first().pk},
+            "missing_participant": {"year": cycle.year, "pk": MISSING},
             "assignment": {"seat": panel.seats.first().pk,
                            "pk": cycle.participants.filter(group="A").first().pk}}[obj]
 

@@ -79,3 +79,38 @@ def test_the_stage_page_and_the_spot_check_do_not_grow_with_the_list(cycle_of, u
     assert _count(client, reverse("evaluations:reverification_stage", args=[large.year])) \
         == stage
     assert _count(client, reverse("evaluations:spot_check", args=[large.year])) == spot
+
+
+def _verdict_queries(cycle, participant, verdict, admin) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        services.verification_verdict_record(participant=participant, verdict=verdict,
+                                             reason="核查", revision=0, actor=admin)
+    return len(queries)
+
+
+@pytest.mark.parametrize("verdict", [SiteVerdict.CONFIRMED, SiteVerdict.POOR])
+def test_recording_a_verdict_does_not_grow_with_the_list(cycle_of, users, verdict):
+    """One verdict on the last institution of a list of four and of a list of fourteen, the
+    others confirmed first and an alternate allowed: poor leaves the place empty and calls
+    the alternate in, confirmed keeps it (and reads the stage's board once)."""
+    admin = users["city_admin"]
+    counts = []
+    for n_a, n_made, year in ((7, 10, 2025), (20, 30, 2027)):
+        cycle = cycle_of(n_a, n_made, year)
+        services.reverification_alternates_set(cycle=cycle, allowed=1, reason="递补一家",
+                                               actor=admin)
+        listed = list(Verification.objects.filter(participant__cycle=cycle)
+                      .select_related("participant__cycle").order_by("pk"))
+        for verification in listed[:-1]:
+            services.verification_verdict_record(
+                participant=verification.participant, verdict=SiteVerdict.CONFIRMED,
+                reason="核查", revision=0, actor=admin)
+        with CaptureQueriesContext(connection) as queries:
+            services.verification_verdict_record(
+                participant=listed[-1].participant, verdict=verdict, reason="核查",
+                revision=0, actor=admin)
+        counts.append(len(queries))
+        alternates = Verification.objects.filter(participant__cycle=cycle,
+                                                 kind=VerificationKind.ALTERNATE).count()
+        assert alternates == (1 if verdict == SiteVerdict.POOR else 0)
+    assert counts[0] == counts[1]

@@ -34,7 +34,7 @@ from evaluations.selectors.reverification import (
     spot_check_replay,
 )
 from evaluations.services import reverification as services
-from evaluations.services.findings import fraud_report_decide
+from evaluations.services.findings import fraud_report_decide, fraud_report_file
 from institutions.audit.display import describe
 from institutions.exceptions import DomainError
 from institutions.models import Notification
@@ -224,7 +224,7 @@ def test_fraud_found_on_site_empties_the_place_and_the_alternate_joins(setup, ad
     cycle, a = setup
     services.reverification_alternates_set(cycle=cycle, allowed=1, reason="x", actor=admin)
     _verdict(a[0], C, admin)
-    report = services.reverification_fraud_report_file(
+    report = fraud_report_file(
         participant=a[0], kind=FraudKind.FABRICATED, description="现场发现合同系伪造",
         uploads=[upload("合同.png", PNG)], actor=admin)
     assert report.files.count() == 1
@@ -250,11 +250,20 @@ def test_fraud_found_on_site_empties_the_place_and_the_alternate_joins(setup, ad
 def test_a_fraud_report_on_site_needs_a_kind_and_a_description(setup, admin):
     _cycle, a = setup
     with pytest.raises(DomainError):
-        services.reverification_fraud_report_file(participant=a[0], kind="other",
-                                                  description="x", actor=admin)
+        fraud_report_file(participant=a[0], kind="other", description="x", actor=admin)
     with pytest.raises(DomainError):
-        services.reverification_fraud_report_file(participant=a[0], kind=FraudKind.OVERSTATED,
-                                                  description=" ", actor=admin)
+        fraud_report_file(participant=a[0], kind=FraudKind.OVERSTATED, description=" ",
+                          actor=admin)
+    assert not FraudReport.objects.exists()
+
+
+def test_a_fraud_report_on_site_is_refused_once_the_stage_is_closed(setup, admin):
+    cycle, a = setup
+    cycle.stages.filter(stage="reverification").update(closed_at=timezone.now())
+    with pytest.raises(DomainError) as caught:
+        fraud_report_file(participant=a[0], kind=FraudKind.OVERSTATED, description="虚报",
+                          actor=admin)
+    assert str(caught.value) == "The re-verification is not open."
     assert not FraudReport.objects.exists()
 
 
