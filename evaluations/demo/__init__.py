@@ -8,6 +8,10 @@
   under way, the districts in every state;
 - ``panel``: the 2025 cycle goes on: the preliminary review finished and closed, the panel
   review open with an expert pool, every panel drawn and invited, the experts in every state;
+- ``reverification``: the previous cycle, 2023, taken through stages 1–4 with the same pool
+  and left in its re-verification with that stage complete: the list visited and decided
+  (one operating poorly, one verdict changed with its reason), alternates joined, the spot
+  check drawn with a typed seed and decided, the results computed;
 - ``support``: the demo's clock, one password hash and a budget of real PDF renderings (what
   the demo substitutes, and why), and the small PDFs it uploads.
 
@@ -22,6 +26,7 @@ from .panel import PanelSeed, panel_logins, seed_panel
 from .preliminary import PreliminarySeed, seed_preliminary
 from .registry import DEMO_PASSWORD, DemoLogin, seed_accounts, seed_registry
 from .registry import demo_logins as registry_logins
+from .reverification import ReverificationSeed, seed_reverification
 from .self_evaluation import CycleSeed, seed_cycle
 
 __all__ = ["DEMO_PASSWORD", "DemoLogin", "DemoSeed", "demo_logins", "seed_demo"]
@@ -37,6 +42,7 @@ class DemoSeed:
     cycle: CycleSeed
     preliminary: PreliminarySeed
     panel: PanelSeed
+    reverification: ReverificationSeed
 
 
 def demo_logins() -> list[DemoLogin]:
@@ -47,10 +53,12 @@ def demo_logins() -> list[DemoLogin]:
 
 def seed_demo() -> DemoSeed:
     """Load the whole demo: the registry and its accounts, then the 2026 cycle, then the 2025
-    cycle (which fills reports in the way the 2026 one does) and its panel review."""
+    cycle (which fills reports in the way the 2026 one does) and its panel review, then the
+    2023 cycle through its re-verification (drawn from the 2025 panel review's pool)."""
     institutions = seed_registry()
     logins = seed_accounts()
     cycle, preliminary = seed_cycle(), seed_preliminary()
     panel = seed_panel()
+    reverification = seed_reverification()
     return DemoSeed(institutions=institutions, logins=logins + panel_logins(), cycle=cycle,
-                    preliminary=preliminary, panel=panel)
+                    preliminary=preliminary, panel=panel, reverification=reverification)

@@ -50,7 +50,8 @@ administrator (``user_create``):
   institution's panel score: each of those members gives that score as its total (spread over
   the indicators), and the mean of equal scores is the score itself, trimmed or not. These
   ``ExpertScore`` rows are the one thing of the stage written directly, submitted, with the
-  audit entries the services would write (``_scores``): ``expert_score_save`` and
+  audit entries the services would write (``expert_scores_submitted_create``, which the demo
+  shares): ``expert_score_save`` and
   ``expert_score_submit`` read the whole panel on every call to check the seat's assignments,
   some 35 ms each, so that the 5 × 73 scores of xuzhou.json took 13 of its 20 s through them.
   The assignments are checked here once a seat with the same ``seat_assignments``, and each
@@ -107,7 +108,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -312,6 +313,96 @@ def _spread(total: Decimal, points: list[tuple[int, Decimal]]) -> dict[str, str]
     return scores
 
 
+# --- Building blocks shared with the demo (evaluations.demo.reverification) ---------------
+
+def past_self_evaluation_open(*, cycle: Cycle, actor, among: Collection[int] | None = None,
+                              submitted: Collection[int] = ()) -> tuple[Cycle, list[Institution]]:
+    """Open self-evaluation of ``cycle`` (a draft) for a cycle whose reports are not kept: the
+    status moves with ``status_set`` and the move is recorded as ``cycle_transition``
+    records it, but the cycle keeps its version and nobody is notified; the cohort is
+    ``cycle_cohort``'s (only the institutions of ``among`` when given), and each gets its
+    submission, created submitted for the institution pks of ``submitted`` and not started
+    for the others. Returns the cycle, locked, and the cohort. Runs in a transaction of the
+    caller's or its own."""
+    with transaction.atomic(), acting_as(actor):
+        now = timezone.now()
+        locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        status_set(locked, CycleStatus.SELF_EVALUATION,
+                   transitions={start: {move.to} for start, move in CYCLE_TRANSITIONS.items()})
+        stage = locked.stages.get(stage=CycleStatus.SELF_EVALUATION)
+        stage.opened_at = now
+        stage.save(update_fields=["opened_at"])
+        CycleTransition.objects.create(cycle=locked, from_status=CycleStatus.DRAFT,
+                                       to_status=CycleStatus.SELF_EVALUATION, by=actor)
+        cohort = [i for i in cycle_cohort(locked).included if among is None or i.pk in among]
+        submitted = set(submitted)
+        bulk_created_record(Submission.objects.bulk_create([
+            Submission(cycle=locked, institution=institution,
+                       district_id=institution.district_id, cluster_id=institution.cluster_id,
+                       deadline=stage.closes_on,
+                       status=SubmissionStatus.SUBMITTED if institution.pk in submitted
+                       else SubmissionStatus.NOT_STARTED,
+                       submitted_at=now if institution.pk in submitted else None)
+            for institution in cohort], batch_size=1000))
+    return locked, cohort
+
+
+def district_review_submit_without_summary(*, district_review: DistrictReview,
+                                           actor) -> DistrictReview:
+    """The district's submission of a cycle with no summary PDF nor stamped scan: the status
+    change ``district_review_submit`` makes (``district_review_set_status``), who and when."""
+    with transaction.atomic():
+        locked = DistrictReview.objects.select_for_update().get(pk=district_review.pk)
+        district_review_set_status(district_review=locked,
+                                   to_status=DistrictReviewStatus.SUBMITTED)
+        locked.submitted_at, locked.submitted_by = timezone.now(), actor
+        locked.save(update_fields=["submitted_at", "submitted_by"])
+    district_review.status = locked.status
+    return locked
+
+
+class UnassignedScore(Exception):
+    """A score given by a seat to a participant it is not assigned (R6a)."""
+
+    def __init__(self, seat: PanelSeat, participant_pk: int) -> None:
+        super().__init__(f"{participant_pk} is not assigned to {seat}")
+        self.seat, self.participant_pk = seat, participant_pk
+
+
+def expert_scores_submitted_create(
+        *, cycle: Cycle, seats: Iterable[PanelSeat],
+        scores_of: Callable[[PanelSeat, list[int]], Mapping[int, Mapping[str, str]]],
+) -> list[ExpertScore]:
+    """The submitted scores of ``seats`` (R6): ``scores_of(seat, assigned)`` gives, for the
+    participants the seat is assigned (``seat_assignments``, in its order), the scores by
+    indicator pk of those it scores. The rows ``expert_score_save`` and
+    ``expert_score_submit`` leave, with their audit entries, written at once: the two services
+    read the whole panel to check the seat's assignments, some 70 ms a score (13 s of
+    xuzhou.json's 20). The assignments are checked here too, once a seat, and each total is
+    ``scoring.expert_total`` of the indicators' scores, as ``expert_score_save``'s. Raises
+    ``UnassignedScore`` for a participant the seat is not assigned."""
+    by_key = {str(pk): Decimal(most) for pk, most in Indicator.objects.filter(
+        category__cycle=cycle).values_list("pk", "points")}
+    seats = list(seats)
+    assigned = {seat.pk: seat_assignments(seat) for seat in seats}
+    given = {seat.pk: scores_of(seat, assigned[seat.pk]) for seat in seats}
+    participants = Participant.objects.select_related("institution").in_bulk(
+        list({pk for scores in given.values() for pk in scores}))
+    now, rows = timezone.now(), []
+    for seat in seats:
+        allowed = set(assigned[seat.pk])
+        for participant_pk, scores in given[seat.pk].items():
+            if participant_pk not in allowed:
+                raise UnassignedScore(seat, participant_pk)
+            rows.append(ExpertScore(
+                seat=seat, participant=participants[participant_pk], scores=dict(scores),
+                total=scoring.expert_total({k: Decimal(v) for k, v in scores.items()}, by_key),
+                revision=1, submitted_at=now))
+    created = ExpertScore.objects.bulk_create(rows, batch_size=1000)
+    bulk_created_record(created)
+    return created
+
+
 @dataclass
 class _Ids:
     """The scenario's ids and the rows that stand for them."""
@@ -474,32 +565,13 @@ class _ScratchCycle:
     def _self_evaluation(self) -> None:
         """Open self-evaluation as ``cycle_transition`` would, for the scenario's institutions
         only, with the participants' reports submitted; then close it (R2)."""
-        cycle, now = self.cycle, timezone.now()
-        locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
-        status_set(locked, CycleStatus.SELF_EVALUATION,
-                   transitions={start: {move.to} for start, move in CYCLE_TRANSITIONS.items()})
-        stage = locked.stages.get(stage=CycleStatus.SELF_EVALUATION)
-        stage.opened_at = now
-        stage.save(update_fields=["opened_at"])
-        CycleTransition.objects.create(cycle=locked, from_status=CycleStatus.DRAFT,
-                                       to_status=CycleStatus.SELF_EVALUATION, by=self.admin)
-        self.cycle = locked
-        mine = set(self.ids.of_institution)
-        cohort = [i for i in cycle_cohort(locked).included if i.pk in mine]
+        submitted = {self.ids.institution[i.id] for i in self.participants}
+        self.cycle, cohort = past_self_evaluation_open(
+            cycle=self.cycle, actor=self.admin, among=set(self.ids.of_institution),
+            submitted=submitted)
         self.invited = {self.ids.of_institution[i.pk] for i in cohort}
-        submitted = {i.id for i in self.participants}
-        bulk_created_record(Submission.objects.bulk_create([
-            Submission(cycle=locked, institution=institution,
-                       district_id=institution.district_id, cluster_id=institution.cluster_id,
-                       deadline=stage.closes_on,
-                       status=SubmissionStatus.SUBMITTED
-                       if self.ids.of_institution[institution.pk] in submitted
-                       else SubmissionStatus.NOT_STARTED,
-                       submitted_at=now
-                       if self.ids.of_institution[institution.pk] in submitted else None)
-            for institution in cohort], batch_size=1000))
         with _services("closing self-evaluation"):
-            self_evaluation_close(cycle=locked, actor=self.admin)
+            self_evaluation_close(cycle=self.cycle, actor=self.admin)
         self._move(CycleStatus.PRELIMINARY_REVIEW)
 
     # --- Stage 2 ---------------------------------------------------------------------------
@@ -532,13 +604,8 @@ class _ScratchCycle:
                 self._fraud(self.participant_pk[institution.id])
         with _services("accepting the district summaries"):
             for review in DistrictReview.objects.filter(cycle=self.cycle):
-                with transaction.atomic():
-                    locked = DistrictReview.objects.select_for_update().get(pk=review.pk)
-                    district_review_set_status(district_review=locked,
-                                               to_status=DistrictReviewStatus.SUBMITTED)
-                    locked.submitted_at, locked.submitted_by = timezone.now(), self.admin
-                    locked.save(update_fields=["submitted_at", "submitted_by"])
-                district_review_accept(district_review=locked, actor=self.admin)
+                district_review_submit_without_summary(district_review=review, actor=self.admin)
+                district_review_accept(district_review=review, actor=self.admin)
             preliminary_review_close(cycle=self.cycle, actor=self.admin)
         self.group_of = {
             self.id_of_participant[pk]: group for pk, group in
@@ -629,30 +696,18 @@ class _ScratchCycle:
 
     def _scores(self, seats: list[PanelSeat], scored: Mapping[int, Decimal]) -> None:
         """Each of ``seats`` gives each participant of ``scored`` its panel score, submitted
-        (R6): the rows ``expert_score_save`` and ``expert_score_submit`` leave, with their
-        audit entries, written at once (the two services read the whole panel to check the
-        seat's assignments, some 70 ms a score: 13 s of xuzhou.json's 20). The assignments are
-        checked here too, once a seat (``seat_assignments``), and each total is
-        ``scoring.expert_total`` of the indicators' scores, as ``expert_score_save``'s."""
+        (R6), through ``expert_scores_submitted_create``."""
         points = list(Indicator.objects.filter(category__cycle=self.cycle)
                       .order_by("category__order", "order").values_list("pk", "points"))
-        by_key = {str(pk): Decimal(most) for pk, most in points}
-        participants = Participant.objects.select_related("institution").in_bulk(list(scored))
-        now, rows = timezone.now(), []
-        for seat in seats:
-            assigned = set(seat_assignments(seat))
-            for participant_pk, score in scored.items():
-                if participant_pk not in assigned:
-                    raise ServicesRefused(
-                        "scoring: the services refused the scenario: "
-                        f"{self.id_of_participant[participant_pk]} is not assigned to {seat}")
-                given = _spread(score, points)
-                rows.append(ExpertScore(
-                    seat=seat, participant=participants[participant_pk], scores=given,
-                    total=scoring.expert_total({k: Decimal(v) for k, v in given.items()},
-                                               by_key),
-                    revision=1, submitted_at=now))
-        bulk_created_record(ExpertScore.objects.bulk_create(rows, batch_size=1000))
+        given = {pk: _spread(score, points) for pk, score in scored.items()}
+        try:
+            expert_scores_submitted_create(cycle=self.cycle, seats=seats,
+                                           scores_of=lambda seat, assigned: given)
+        except UnassignedScore as exc:
+            raise ServicesRefused(
+                "scoring: the services refused the scenario: "
+                f"{self.id_of_participant[exc.participant_pk]} is not assigned to "
+                f"{exc.seat}") from None
 
     def _tiebreak(self, console) -> None:
         """The scenario's ``panel_tiebreak`` as the organiser records it: the institutions it
