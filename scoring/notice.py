@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from .errors import CalendarNotCovered
-from .policy import _check_int
+from .policy import check_int
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """R10's deadline is 24:00 in this zone, whatever zone a moment is given in."""
@@ -88,7 +88,7 @@ def notice_period(published_on: date, working_days: int) -> NoticePeriod:
     ``CalendarNotCovered`` when any day looked at, up to the last one needed, lies outside what
     the installed calendar knows.
     """
-    _check_int("notice_working_days", working_days, low=1)
+    check_int("notice_working_days", working_days, low=1)
     if isinstance(published_on, datetime) or not isinstance(published_on, date):
         raise TypeError(f"published_on must be a date, got {type(published_on).__name__}")
     found: list[date] = []

@@ -47,16 +47,16 @@ class PolicyParams:
         # Accept a list (JSON, forms) but keep the frozen value hashable.
         object.__setattr__(self, "district_shares", tuple(shares))
         for name in ("excellent_share", "good_share", "fail_min_share", "spot_check_share"):
-            _check_int(name, getattr(self, name), low=0, high=100)
-        _check_int("top_tier_cap", self.top_tier_cap, low=0)
+            check_int(name, getattr(self, name), low=0, high=100)
+        check_int("top_tier_cap", self.top_tier_cap, low=0)
         # Trimming one highest and one lowest needs at least one score left over.
-        _check_int("trim_from_scores", self.trim_from_scores, low=3)
-        _check_int("notice_working_days", self.notice_working_days, low=1)
-        _check_int("reward_cap_yuan", self.reward_cap_yuan, low=0)
-        _check_int("cohort_min_age_years", self.cohort_min_age_years, low=0)
-        _check_int("panel_size", self.panel_size, low=1)
-        _check_int("panel_alternates", self.panel_alternates, low=0)
-        _check_int("min_panel_scores", self.min_panel_scores, low=1)
+        check_int("trim_from_scores", self.trim_from_scores, low=3)
+        check_int("notice_working_days", self.notice_working_days, low=1)
+        check_int("reward_cap_yuan", self.reward_cap_yuan, low=0)
+        check_int("cohort_min_age_years", self.cohort_min_age_years, low=0)
+        check_int("panel_size", self.panel_size, low=1)
+        check_int("panel_alternates", self.panel_alternates, low=0)
+        check_int("min_panel_scores", self.min_panel_scores, low=1)
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, object]) -> PolicyParams:
@@ -76,7 +76,9 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_int(name: str, value: object, *, low: int, high: int | None = None) -> None:
+def check_int(name: str, value: object, *, low: int, high: int | None = None) -> None:
+    """Refuse ``value`` for the parameter ``name`` unless it is an integer (not a bool) in
+    ``low``…``high``; shared by the checks of the parameters and by their users (R10)."""
     if not _is_int(value):
         raise PolicyError(name, f"must be an integer, got {show(value)}")
     if value < low or (high is not None and value > high):
