@@ -288,10 +288,14 @@ FRAUD_REPORT_STAGES: dict[str, FraudStage] = {
 }
 
 
-def fraud_report_problem(cycle: Cycle, stage: str | None = None) -> str:
+def fraud_report_problem(cycle: Cycle, stage: str | None = None,
+                         participant: Participant | None = None) -> str:
     """Why no fraud report can be filed on a participant of ``cycle`` now ("" when one can):
-    the cycle is in none of ``FRAUD_REPORT_STAGES`` or its stage is closed. ``stage``: the
-    stage the report is filed from (its page), which must be the cycle's still."""
+    the cycle is in none of ``FRAUD_REPORT_STAGES`` or its stage is closed, or
+    ``participant``'s fraud is confirmed already. ``stage``: the stage the report is filed
+    from (its page), which must be the cycle's still."""
+    if participant is not None and participant.fraud_confirmed_at is not None:
+        return _("A fraud finding against this institution is already confirmed.")
     if stage is not None and cycle.status != stage:
         return str(FRAUD_REPORT_STAGES[stage].refusal)
     found = FRAUD_REPORT_STAGES.get(cycle.status)
@@ -328,12 +332,9 @@ def fraud_report_file(*, participant: Participant, kind: str, description: str,
         earlier = made_with_token(FraudReport, form_token, participant_id=locked.pk)
         if earlier is not None:
             return earlier
-        problem = fraud_report_problem(cycle, stage)
+        problem = fraud_report_problem(cycle, stage, locked)
         if problem:
             raise DomainError(problem)
-        if locked.fraud_confirmed_at is not None:
-            raise DomainError(_("A fraud finding against this institution is already "
-                                "confirmed."))
         report = FraudReport(participant=locked, kind=kind, description=description,
                              reported_by=actor, form_token=form_token)
         report.full_clean()

@@ -104,7 +104,8 @@ class StageFraudReportMixin:
     warning and a confirmation, the participant's earlier reports, and after filing the
     report's page, where the city decides. Put before the stage's mixin, which gives
     ``get_cycle`` (and may give ``get_participant``, a participant of that cycle, when the
-view does not); the view gives ``stage``, ``crumbs`` and ``back_url``.
+    view does not); the view gives ``stage`` and the two hooks ``crumbs`` and ``back_url``
+    (abstract here: both views define them).
     Permission on the cycle (``rules.can_report_fraud``), before the participant is looked
     up: who may not report is refused on any participant alike."""
 
@@ -124,10 +125,8 @@ view does not); the view gives ``stage``, ``crumbs`` and ``back_url``.
 
     def problem(self) -> str:
         """Why no report can be filed here now ("" when one can)."""
-        participant = self.get_participant()
-        if participant.fraud_confirmed_at is not None:
-            return _("A fraud finding against this institution is already confirmed.")
-        return services.fraud_report_problem(self.get_cycle(), self.stage)
+        return services.fraud_report_problem(self.get_cycle(), self.stage,
+                                             self.get_participant())
 
     def render_form(self, form: FraudReportForm, status: int = 200):
         participant = self.get_participant()
